@@ -1,0 +1,1 @@
+//! One file per command, thin: read state, ask `provision`, act, report.

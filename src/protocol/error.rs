@@ -1,0 +1,144 @@
+//! The errors the module reports to BILLmanager, each with its own error type.
+//!
+//! BILLmanager shows an administrator the message `msg_error_<type>` of the module XML for the
+//! `type` attribute of the error XML, so every distinct thing an administrator must do differently
+//! gets its own [`ErrorKind`]. Any layer may raise a [`ModuleError`] inside an `anyhow` chain;
+//! the outermost one found in the chain decides the type, and the whole chain becomes the value.
+
+use std::fmt;
+
+/// What went wrong, as BILLmanager's error `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Unknown command, missing or malformed option.
+    Usage,
+    /// DCImanager refused the administrator's e-mail or password.
+    InvalidLogin,
+    /// DCImanager cannot be reached (DNS, refused connection, TLS, timeout).
+    Unreachable,
+    /// The `url` connection parameter is not a usable address.
+    BadUrl,
+    /// The `location` connection parameter names no DCImanager location.
+    UnknownLocation,
+    /// DCImanager answered with an error body.
+    DciApi,
+    /// DCImanager answered something that is not the JSON of the contract.
+    DciResponse,
+    /// A connection parameter of the processing module is missing or invalid.
+    ModuleConfig,
+    /// BILLmanager's database could not be read.
+    Database,
+    /// A `mgrctl` callback to BILLmanager failed.
+    Mgrctl,
+    /// The item does not exist, belongs to another module, or lacks what the command needs.
+    Item,
+    /// No available server matches the order.
+    NoServer,
+    /// No IP pool can serve the server.
+    NoPool,
+    /// The ordered OS template or script is not offered in the server's location.
+    NoTemplate,
+    /// The customer has no e-mail to create the DCImanager user with.
+    NoEmail,
+    /// The server's owner or notes do not belong to this item.
+    NotOwner,
+    /// The server has no switch ports to shut, so it cannot be suspended.
+    NoSwitchPorts,
+    /// A DCImanager operation (install, diagnostics) failed.
+    OperationFailed,
+    /// A DCImanager operation did not finish within the wait limit; a retry resumes it.
+    WaitTimeout,
+    /// Anything else: a bug or an unexpected state.
+    Internal,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 20] = [
+        ErrorKind::Usage,
+        ErrorKind::InvalidLogin,
+        ErrorKind::Unreachable,
+        ErrorKind::BadUrl,
+        ErrorKind::UnknownLocation,
+        ErrorKind::DciApi,
+        ErrorKind::DciResponse,
+        ErrorKind::ModuleConfig,
+        ErrorKind::Database,
+        ErrorKind::Mgrctl,
+        ErrorKind::Item,
+        ErrorKind::NoServer,
+        ErrorKind::NoPool,
+        ErrorKind::NoTemplate,
+        ErrorKind::NoEmail,
+        ErrorKind::NotOwner,
+        ErrorKind::NoSwitchPorts,
+        ErrorKind::OperationFailed,
+        ErrorKind::WaitTimeout,
+        ErrorKind::Internal,
+    ];
+
+    /// The `type` attribute of the error XML; the module XML has `msg_error_<type>` for each.
+    pub fn error_type(self) -> &'static str {
+        match self {
+            ErrorKind::Usage => "usage",
+            ErrorKind::InvalidLogin => "invalid_login_or_passwd",
+            ErrorKind::Unreachable => "dci_unreachable",
+            ErrorKind::BadUrl => "bad_url",
+            ErrorKind::UnknownLocation => "unknown_location",
+            ErrorKind::DciApi => "dci_api",
+            ErrorKind::DciResponse => "dci_bad_response",
+            ErrorKind::ModuleConfig => "module_config",
+            ErrorKind::Database => "database",
+            ErrorKind::Mgrctl => "mgrctl",
+            ErrorKind::Item => "item",
+            ErrorKind::NoServer => "no_server",
+            ErrorKind::NoPool => "no_pool",
+            ErrorKind::NoTemplate => "no_template",
+            ErrorKind::NoEmail => "no_email",
+            ErrorKind::NotOwner => "not_owner",
+            ErrorKind::NoSwitchPorts => "no_switch_ports",
+            ErrorKind::OperationFailed => "operation_failed",
+            ErrorKind::WaitTimeout => "wait_timeout",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// An error with the type BILLmanager shows for it. `object` names what it concerns
+/// (`item 42`, `server srv-12`, `location 3`, `connection`).
+#[derive(Debug, Clone)]
+pub struct ModuleError {
+    pub kind: ErrorKind,
+    pub object: String,
+    pub message: String,
+}
+
+impl ModuleError {
+    pub fn new(kind: ErrorKind, object: impl Into<String>, message: impl Into<String>) -> Self {
+        ModuleError {
+            kind,
+            object: object.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ModuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ModuleError {}
+
+/// Shorthand for `Err(ModuleError::new(..).into())`.
+pub fn fail<T>(kind: ErrorKind, object: impl Into<String>, message: impl Into<String>) -> anyhow::Result<T> {
+    Err(ModuleError::new(kind, object, message).into())
+}
+
+/// The kind and object of the outermost [`ModuleError`] in the chain, or `Internal`.
+pub fn classify(err: &anyhow::Error) -> (ErrorKind, String) {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<ModuleError>())
+        .map(|e| (e.kind, e.object.clone()))
+        .unwrap_or((ErrorKind::Internal, String::from("module")))
+}

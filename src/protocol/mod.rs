@@ -1,0 +1,6 @@
+//! BILLmanager's processing-module protocol: arguments in, XML out, error types.
+
+pub mod args;
+pub mod error;
+pub mod features;
+pub mod xml;
