@@ -47,6 +47,21 @@ pub enum Command {
     TransitionControlpanel { item: u64 },
 }
 
+/// Every `--command` value this version runs; `features` declares all of them but itself.
+pub const COMMANDS: &[&str] = &[
+    "features",
+    "check_connection",
+    "open",
+    "suspend",
+    "resume",
+    "close",
+    "sync_item",
+    "reboot",
+    "get_server_config",
+    "sync_server",
+    "transition_controlpanel",
+];
+
 impl Command {
     /// The `--command` value, also BILLmanager's feature name.
     pub fn name(&self) -> &'static str {

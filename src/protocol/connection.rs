@@ -1,0 +1,249 @@
+//! The connection parameters of a processing module: the fields of the form
+//! `processing.edit.pmdci6`, declared to BILLmanager by `features` and read back from its
+//! database (or from stdin by `check_connection`).
+//!
+//! One table, [`PARAMS`], feeds both the `features` answer and the validation below, so a field
+//! cannot be declared without being read, or read without being declared.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::error::{ErrorKind, ModuleError};
+
+/// A field of the connection form.
+pub struct Param {
+    pub name: &'static str,
+    /// Stored encrypted by BILLmanager (`processingcryptedparam`).
+    pub crypted: bool,
+}
+
+pub const PARAMS: &[Param] = &[
+    Param { name: "url", crypted: false },
+    Param { name: "username", crypted: false },
+    Param { name: "password", crypted: true },
+    Param { name: "location", crypted: false },
+    Param { name: "allow_closest", crypted: false },
+    Param { name: "ignore_errors", crypted: false },
+    Param { name: "tls_ca", crypted: false },
+    Param { name: "tls_insecure", crypted: false },
+    Param { name: "poll_interval", crypted: false },
+    Param { name: "poll_timeout", crypted: false },
+];
+
+/// Defaults fit a real installation: an OS install takes 20-60 minutes, so open polls every
+/// 30 s and gives up (BILLmanager retries, the retry resumes) after three hours.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
+pub const DEFAULT_POLL_TIMEOUT: Duration = Duration::from_secs(3 * 3600);
+
+/// Validated connection parameters.
+#[derive(Clone)]
+pub struct Connection {
+    pub url: String,
+    pub username: String,
+    pub password: String,
+    pub location: u64,
+    pub allow_closest: bool,
+    pub ignore_errors: bool,
+    pub tls_ca: Option<PathBuf>,
+    pub tls_insecure: bool,
+    pub poll_interval: Duration,
+    pub poll_timeout: Duration,
+}
+
+impl std::fmt::Debug for Connection {
+    /// Written by hand so that the password can never reach a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("location", &self.location)
+            .field("allow_closest", &self.allow_closest)
+            .field("ignore_errors", &self.ignore_errors)
+            .field("tls_ca", &self.tls_ca)
+            .field("tls_insecure", &self.tls_insecure)
+            .field("poll_interval", &self.poll_interval)
+            .field("poll_timeout", &self.poll_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Validates the stored or typed values. `env` overrides the poll settings
+    /// (`PMDCI6_POLL_INTERVAL`, `PMDCI6_POLL_TIMEOUT`, in seconds) for runs by hand and tests.
+    pub fn from_params(params: &BTreeMap<String, String>, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let required = |name: &str| {
+            get(name).map(str::to_string).ok_or_else(|| {
+                config_error(format!("the connection parameter '{name}' is empty: fill it in the processing module's settings"))
+            })
+        };
+        let password = params
+            .get("password")
+            .filter(|p| !p.is_empty())
+            .cloned()
+            .ok_or_else(|| config_error("the connection parameter 'password' is empty"))?;
+        let location_text = required("location")?;
+        let location = location_text.parse::<u64>().map_err(|_| {
+            config_error(format!("location '{location_text}' is not a DCImanager location id (a whole number)"))
+        })?;
+        let seconds = |name: &str, env_name: &str, default: Duration| -> Result<Duration> {
+            match env(env_name).or_else(|| get(name).map(str::to_string)) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| config_error(format!("{name} '{v}' is not a number of seconds"))),
+            }
+        };
+        Ok(Connection {
+            url: required("url")?,
+            username: required("username")?,
+            password,
+            location,
+            allow_closest: get("allow_closest").map(is_on).unwrap_or(true),
+            ignore_errors: get("ignore_errors").map(is_on).unwrap_or(false),
+            tls_ca: get("tls_ca").map(PathBuf::from),
+            tls_insecure: get("tls_insecure").map(is_on).unwrap_or(false),
+            poll_interval: seconds("poll_interval", "PMDCI6_POLL_INTERVAL", DEFAULT_POLL_INTERVAL)?,
+            poll_timeout: seconds("poll_timeout", "PMDCI6_POLL_TIMEOUT", DEFAULT_POLL_TIMEOUT)?,
+        })
+    }
+}
+
+/// The values of the connection form that `check_connection` receives on stdin:
+/// `<doc><processingmodule><id>..</id><url>..</url>...</processingmodule></doc>`. Leaf elements
+/// directly under `doc` are accepted too, since BILLmanager versions differ in the wrapper.
+pub fn params_from_form_xml(xml: &str) -> Result<BTreeMap<String, String>> {
+    use quick_xml::events::Event;
+
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut path: Vec<String> = Vec::new();
+    let mut params = BTreeMap::new();
+    let mut text = String::new();
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            form_error(format!("the connection form on stdin is not XML: {e} at byte {}", reader.buffer_position()))
+        })?;
+        match event {
+            Event::Start(start) => {
+                path.push(String::from_utf8_lossy(start.name().as_ref()).into_owned());
+                text.clear();
+            }
+            Event::Text(t) => text.push_str(&t.xml_content().map_err(|e| form_error(format!("bad text in the connection form: {e}")))?),
+            Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
+            Event::GeneralRef(r) => {
+                let name = String::from_utf8_lossy(&r).into_owned();
+                let entity = format!("&{name};");
+                let resolved = quick_xml::escape::unescape(&entity)
+                    .map_err(|e| form_error(format!("bad entity in the connection form: {e}")))?;
+                text.push_str(&resolved);
+            }
+            Event::End(_) => {
+                if let Some(name) = path.pop() {
+                    let parent = path.last().map(String::as_str);
+                    if matches!(parent, Some("processingmodule") | Some("doc")) && PARAMS.iter().any(|p| p.name == name) {
+                        params.insert(name, std::mem::take(&mut text));
+                    }
+                }
+                text.clear();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if params.is_empty() {
+        return Err(form_error("the connection form on stdin holds none of the connection parameters (url, username, password, location)"));
+    }
+    Ok(params)
+}
+
+fn form_error(message: impl Into<String>) -> anyhow::Error {
+    ModuleError::new(ErrorKind::Usage, "connection form", message).into()
+}
+
+/// BILLmanager checkboxes store `on`/`off`; people typing by hand write yes/true/1.
+fn is_on(value: &str) -> bool {
+    matches!(value.to_ascii_lowercase().as_str(), "on" | "yes" | "true" | "1")
+}
+
+fn config_error(message: impl Into<String>) -> anyhow::Error {
+    ModuleError::new(ErrorKind::ModuleConfig, "processing module", message).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    const GOOD: &[(&str, &str)] =
+        &[("url", "dci.example.com"), ("username", "admin@example.com"), ("password", "s3cret"), ("location", "3")];
+
+    #[test]
+    fn defaults_apply() {
+        let c = Connection::from_params(&params(GOOD), &no_env).expect("valid");
+        assert_eq!(c.location, 3);
+        assert!(c.allow_closest);
+        assert!(!c.ignore_errors);
+        assert_eq!(c.poll_timeout, DEFAULT_POLL_TIMEOUT);
+    }
+
+    #[test]
+    fn environment_overrides_poll_settings() {
+        let env = |name: &str| (name == "PMDCI6_POLL_INTERVAL").then(|| "0.05".to_string());
+        let c = Connection::from_params(&params(GOOD), &env).expect("valid");
+        assert_eq!(c.poll_interval, Duration::from_millis(50));
+    }
+
+    #[test]
+    fn non_numeric_location_is_a_config_error() {
+        let mut p = params(GOOD);
+        p.insert("location".into(), "moscow".into());
+        let err = Connection::from_params(&p, &no_env).err().expect("error");
+        assert!(err.to_string().contains("moscow"));
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let c = Connection::from_params(&params(GOOD), &no_env).expect("valid");
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn form_xml_is_read_with_entities() {
+        let xml = "<doc><processingmodule><id>4</id><url>http://h</url><password>a&amp;b&lt;</password>\
+                   <location>3</location><func>processing.add.user</func></processingmodule></doc>";
+        let p = params_from_form_xml(xml).expect("parsed");
+        assert_eq!(p.get("password").map(String::as_str), Some("a&b<"));
+        assert_eq!(p.get("url").map(String::as_str), Some("http://h"));
+        assert!(!p.contains_key("func"));
+        assert!(!p.contains_key("id"));
+    }
+
+    #[test]
+    fn form_that_is_not_xml_is_refused() {
+        assert!(params_from_form_xml("not xml at all").is_err());
+    }
+
+    #[test]
+    fn checkbox_values() {
+        let mut p = params(GOOD);
+        p.insert("allow_closest".into(), "off".into());
+        p.insert("ignore_errors".into(), "on".into());
+        let c = Connection::from_params(&p, &no_env).expect("valid");
+        assert!(!c.allow_closest);
+        assert!(c.ignore_errors);
+    }
+}
