@@ -36,8 +36,19 @@ pub mod route {
     pub fn server(id: u64) -> String {
         format!("/api/dci/v3/server/{id}")
     }
-    /// `power_on`, `power_off`, `power_reset`, `owner`, `ip`, `os_install`, `diagnostics`,
-    /// `operation/stop` under one server.
+    /// Actions under one server, for [`server_action`].
+    pub mod action {
+        pub const POWER_ON: &str = "power_on";
+        pub const POWER_OFF: &str = "power_off";
+        pub const POWER_RESET: &str = "power_reset";
+        pub const OWNER: &str = "owner";
+        pub const IP: &str = "ip";
+        pub const OS_INSTALL: &str = "os_install";
+        pub const DIAGNOSTICS: &str = "diagnostics";
+        pub const OPERATION_STOP: &str = "operation/stop";
+    }
+
+    /// One of [`action`] under one server.
     pub fn server_action(id: u64, action: &str) -> String {
         format!("/api/dci/v3/server/{id}/{action}")
     }
@@ -51,6 +62,13 @@ pub mod route {
     pub fn key_login_page(key: &str) -> String {
         format!("/auth/key/{key}")
     }
+}
+
+/// Field names used in `where` and `orderby` of list calls.
+pub mod field {
+    pub const ID: &str = "id";
+    pub const EMAIL: &str = "email";
+    pub const LOCATION_ID: &str = "location_id";
 }
 
 /// Every list endpoint answers `{"list": [...], "size": <total matching>}`.

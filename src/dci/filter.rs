@@ -1,0 +1,149 @@
+//! `where` expressions of DCImanager list calls, built so that every value is quoted right.
+//!
+//! The grammar (spec §4a): `<field> EQ|NE|CP <literal>`, `<field> IS null`, `NOT <expr>`,
+//! `<expr> AND|OR <expr>`, parentheses; literals are single-quoted strings, integers, `true`,
+//! `false`. The contract says nothing about escaping a quote inside a string, so a string holding
+//! one is refused with a clear error rather than sent in a form DCImanager may read differently
+//! (a wrong guess would filter on another value, or let a value change the expression).
+
+use std::fmt;
+
+use anyhow::{Result, bail};
+
+/// A value on the right of `EQ`, `NE` or `CP`, already in its written form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Literal(String);
+
+impl Literal {
+    /// A single-quoted string. `CP` patterns use `%` as the wildcard.
+    pub fn string(value: &str) -> Result<Literal> {
+        if value.contains('\'') {
+            bail!(
+                "the value {value:?} contains a single quote, which a DCImanager `where` \
+                 expression cannot carry (its grammar has no escape for it)"
+            );
+        }
+        Ok(Literal(format!("'{value}'")))
+    }
+}
+
+impl From<u64> for Literal {
+    fn from(value: u64) -> Self {
+        Literal(value.to_string())
+    }
+}
+
+impl From<i64> for Literal {
+    fn from(value: i64) -> Self {
+        Literal(value.to_string())
+    }
+}
+
+impl From<bool> for Literal {
+    fn from(value: bool) -> Self {
+        Literal(value.to_string())
+    }
+}
+
+/// A complete `where` expression. Fields are names from the contract, hence `&'static str`:
+/// they come from code, never from input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter(String);
+
+impl Filter {
+    pub fn eq(field: &'static str, value: Literal) -> Filter {
+        Filter(format!("{field} EQ {}", value.0))
+    }
+
+    pub fn ne(field: &'static str, value: Literal) -> Filter {
+        Filter(format!("{field} NE {}", value.0))
+    }
+
+    /// `LIKE`: `%` in the pattern matches any text.
+    pub fn cp(field: &'static str, pattern: Literal) -> Filter {
+        Filter(format!("{field} CP {}", pattern.0))
+    }
+
+    pub fn is_null(field: &'static str) -> Filter {
+        Filter(format!("{field} IS null"))
+    }
+
+    /// `NOT (<self>)`; also how to write "is not null", which the grammar lacks.
+    pub fn negated(self) -> Filter {
+        Filter(format!("NOT ({})", self.0))
+    }
+
+    /// Operands are always parenthesised, so no precedence rule of DCImanager matters.
+    pub fn and(self, other: Filter) -> Filter {
+        Filter(format!("({}) AND ({})", self.0, other.0))
+    }
+
+    pub fn or(self, other: Filter) -> Filter {
+        Filter(format!("({}) OR ({})", self.0, other.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_single_quoted_numbers_and_booleans_are_bare() -> Result<()> {
+        assert_eq!(
+            Filter::eq("email", Literal::string("client@example.com")?).as_str(),
+            "email EQ 'client@example.com'"
+        );
+        assert_eq!(
+            Filter::eq("location_id", 3u64.into()).as_str(),
+            "location_id EQ 3"
+        );
+        assert_eq!(Filter::ne("id", (-1i64).into()).as_str(), "id NE -1");
+        assert_eq!(Filter::eq("is_new", true.into()).as_str(), "is_new EQ true");
+        assert_eq!(
+            Filter::cp("name", Literal::string("%public%")?).as_str(),
+            "name CP '%public%'"
+        );
+        // Double quotes and backslashes have no meaning inside single quotes.
+        assert_eq!(
+            Filter::eq("notes", Literal::string(r#"say "hi" \o/"#)?).as_str(),
+            r#"notes EQ 'say "hi" \o/'"#
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_string_with_a_single_quote_is_refused() {
+        let err = match Literal::string("o'brien@example.com") {
+            Ok(literal) => panic!("accepted as {literal:?}"),
+            Err(err) => err.to_string(),
+        };
+        assert!(err.contains("o'brien@example.com"), "{err}");
+        assert!(err.contains("single quote"), "{err}");
+    }
+
+    #[test]
+    fn combinations_are_parenthesised() {
+        let free = Filter::is_null("owner_email").and(Filter::eq("location_id", 3u64.into()));
+        assert_eq!(
+            free.as_str(),
+            "(owner_email IS null) AND (location_id EQ 3)"
+        );
+        let owned = Filter::is_null("owner_email").negated();
+        assert_eq!(owned.as_str(), "NOT (owner_email IS null)");
+        let either = owned.or(free);
+        assert_eq!(
+            either.to_string(),
+            "(NOT (owner_email IS null)) OR ((owner_email IS null) AND (location_id EQ 3))"
+        );
+    }
+}
