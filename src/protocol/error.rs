@@ -136,9 +136,41 @@ pub fn fail<T>(kind: ErrorKind, object: impl Into<String>, message: impl Into<St
 }
 
 /// The kind and object of the outermost [`ModuleError`] in the chain, or `Internal`.
+///
+/// anyhow's own downcast sees contexts (`.context(ModuleError::new(..))`, outermost first) and
+/// the root error; the scan of the chain finds one that is the source of a plain error.
 pub fn classify(err: &anyhow::Error) -> (ErrorKind, String) {
-    err.chain()
-        .find_map(|cause| cause.downcast_ref::<ModuleError>())
+    err.downcast_ref::<ModuleError>()
+        .or_else(|| err.chain().find_map(|cause| cause.downcast_ref::<ModuleError>()))
         .map(|e| (e.kind, e.object.clone()))
         .unwrap_or((ErrorKind::Internal, String::from("module")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn outermost_module_error_wins_through_contexts() {
+        let root: anyhow::Result<()> = fail(ErrorKind::DciApi, "path", "HTTP 500");
+        let err = root
+            .context("reading server 12")
+            .context(ModuleError::new(ErrorKind::NoServer, "item 5", "no server"))
+            .context("open")
+            .err()
+            .expect("error");
+        assert_eq!(classify(&err), (ErrorKind::NoServer, "item 5".to_string()));
+    }
+
+    #[test]
+    fn root_module_error_is_found() {
+        let err = fail::<()>(ErrorKind::NoPool, "server 1", "none").context("claiming").err().expect("error");
+        assert_eq!(classify(&err).0, ErrorKind::NoPool);
+    }
+
+    #[test]
+    fn plain_error_is_internal() {
+        assert_eq!(classify(&anyhow::anyhow!("boom")).0, ErrorKind::Internal);
+    }
 }
