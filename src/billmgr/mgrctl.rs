@@ -1,0 +1,483 @@
+//! Calls into BILLmanager's API through `sbin/mgrctl`: the callbacks that report work done
+//! (`service.postopen`, `service.saveparam`, `task.edit`, ...) and `paramlist`, which tells
+//! where the database and the crypt key are.
+//!
+//! Modules write to BILLmanager only this way (spec §4, §5). Every call is logged with its
+//! duration; values of password params are masked and long values (error XML, config) shortened.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use super::db::DbParams;
+use super::logging;
+use super::paths::MgrRoot;
+use crate::protocol::error::{ErrorKind, ModuleError};
+use crate::protocol::xml::Element;
+
+/// Values longer than this are shortened in the log.
+const LOGGED_VALUE_MAX: usize = 120;
+
+/// BILLmanager's `mgrctl -m billmgr`, run from the mgr5 root.
+#[derive(Debug, Clone)]
+pub struct Mgrctl {
+    root: MgrRoot,
+}
+
+/// What `paramlist` says about BILLmanager's installation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillmgrParams {
+    pub db: DbParams,
+    /// The key that decrypts crypted params, resolved against the mgr5 root.
+    pub crypt_key: PathBuf,
+}
+
+impl Mgrctl {
+    pub fn new(root: &MgrRoot) -> Mgrctl {
+        Mgrctl { root: root.clone() }
+    }
+
+    /// Runs `sbin/mgrctl -m billmgr -o xml <func> k=v ...` and returns its XML answer.
+    /// A non-zero exit or an `<error>` in the answer is a [`ErrorKind::Mgrctl`] error naming
+    /// the function and BILLmanager's message.
+    pub fn call(&self, func: &str, params: &[(&str, &str)]) -> Result<String> {
+        let object = format!("mgrctl {func}");
+        let started = Instant::now();
+        let output = Command::new(self.root.mgrctl())
+            .current_dir(self.root.path())
+            // Shown by BILLmanager in place of a client address in its own log.
+            .env("SSH_CONNECTION", "pmdci6")
+            .args(["-m", "billmgr", "-o", "xml", func])
+            .args(params.iter().map(|(name, value)| format!("{name}={value}")))
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|err| {
+                ModuleError::new(
+                    ErrorKind::Mgrctl,
+                    &object,
+                    format!(
+                        "cannot run {} for {func}: {err}",
+                        self.root.mgrctl().display()
+                    ),
+                )
+            })?;
+        let millis = started.elapsed().as_millis();
+        let answer = String::from_utf8_lossy(&output.stdout).into_owned();
+        let answer_error = parse_xml(&answer).ok().and_then(|doc| error_message(&doc));
+        let failed = !output.status.success() || answer_error.is_some();
+        let outcome = if failed { "failed" } else { "ok" };
+        log::info!(
+            "mgrctl {func} {} → {outcome} in {millis} ms",
+            describe_params(params)
+        );
+        log::debug!("mgrctl {func} answer: {}", shorten(answer.trim()));
+        if !failed {
+            return Ok(answer);
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let reason = answer_error
+            .or_else(|| Some(stderr.trim().to_owned()).filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| format!("exited with {}", output.status));
+        Err(ModuleError::new(
+            ErrorKind::Mgrctl,
+            object,
+            format!("BILLmanager refused {func}: {reason}"),
+        )
+        .into())
+    }
+
+    /// Where the database is and which key decrypts crypted params (`mgrctl paramlist`), with
+    /// the C++ base's defaults for anything absent. The database password is registered as a
+    /// log secret.
+    pub fn paramlist(&self) -> Result<BillmgrParams> {
+        let answer = self.call("paramlist", &[])?;
+        let params = paramlist_from_answer(&answer, &self.root)?;
+        logging::register_secret(&params.db.password);
+        Ok(params)
+    }
+}
+
+/// `paramlist`'s answer: `<doc><elem><DBHost>..</DBHost></elem>..</doc>`, one param per `elem`
+/// or several in one; both are read the same way.
+fn paramlist_from_answer(answer: &str, root: &MgrRoot) -> Result<BillmgrParams> {
+    let doc = parse_xml(answer).context("reading the answer of mgrctl paramlist")?;
+    let value = |name: &str| find_text(&doc, name).filter(|v| !v.is_empty());
+    let host = value("DBHost").unwrap_or_else(|| "localhost".to_owned());
+    let (host, port) = split_host_port(&host).map_err(|reason| {
+        ModuleError::new(
+            ErrorKind::Database,
+            "paramlist DBHost",
+            format!("BILLmanager's DBHost {host:?}: {reason}"),
+        )
+    })?;
+    Ok(BillmgrParams {
+        db: DbParams {
+            host,
+            port,
+            user: value("DBUser").unwrap_or_else(|| "root".to_owned()),
+            password: value("DBPassword").unwrap_or_default(),
+            name: value("DBName").unwrap_or_else(|| "billmgr".to_owned()),
+            socket: value("DBSocket"),
+        },
+        crypt_key: root.resolve(value("CryptKey").unwrap_or_else(|| "etc/billmgr.pem".to_owned())),
+    })
+}
+
+/// `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
+fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("unclosed '['")?;
+        (host, after.strip_prefix(':'))
+    } else if text.matches(':').count() == 1 {
+        let (host, port) = text.split_once(':').ok_or("no port")?;
+        (host, Some(port))
+    } else {
+        (text, None)
+    };
+    let port = port
+        .map(|p| {
+            p.parse::<u16>()
+                .map_err(|_| format!("{p:?} is not a port number"))
+        })
+        .transpose()?;
+    Ok((host.to_owned(), port))
+}
+
+/// The text of the first element named `name`, anywhere in an XML answer (`task_type` of
+/// `task.gettype`, an `id` of an `edit`, ...). `None` when there is no such element.
+pub fn find_value(xml: &str, name: &str) -> Result<Option<String>> {
+    let doc =
+        parse_xml(xml).with_context(|| format!("looking for <{name}> in BILLmanager's answer"))?;
+    Ok(find_text(&doc, name))
+}
+
+fn find_text(element: &Element, name: &str) -> Option<String> {
+    if element.name == name {
+        return Some(element.text.clone());
+    }
+    element
+        .children
+        .iter()
+        .find_map(|child| find_text(child, name))
+}
+
+/// BILLmanager's message for an `<error>` in an answer: its `<msg>`, else its type, object and
+/// `value` param.
+fn error_message(doc: &Element) -> Option<String> {
+    let error = find_element(doc, "error")?;
+    if let Some(msg) = find_text(error, "msg").filter(|m| !m.trim().is_empty()) {
+        return Some(msg.trim().to_owned());
+    }
+    let attr = |name: &str| {
+        error
+            .attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let mut message = format!("error {}", attr("type").unwrap_or("unknown"));
+    if let Some(object) = attr("object").filter(|o| !o.is_empty()) {
+        message.push_str(&format!(" on {object}"));
+    }
+    let value = error
+        .children
+        .iter()
+        .find(|c| c.name == "param" && c.attrs.iter().any(|(k, v)| k == "name" && v == "value"));
+    if let Some(value) = value.filter(|v| !v.text.trim().is_empty()) {
+        message.push_str(&format!(": {}", value.text.trim()));
+    }
+    Some(message)
+}
+
+fn find_element<'a>(element: &'a Element, name: &str) -> Option<&'a Element> {
+    if element.name == name {
+        return Some(element);
+    }
+    element
+        .children
+        .iter()
+        .find_map(|child| find_element(child, name))
+}
+
+/// The root element of an XML document. Text is kept exactly (no trimming: a password may
+/// start or end with a space), references resolved, CDATA taken as text.
+fn parse_xml(xml: &str) -> Result<Element> {
+    let mut reader = Reader::from_str(xml);
+    let mut open: Vec<Element> = Vec::new();
+    loop {
+        let event = reader
+            .read_event()
+            .with_context(|| format!("malformed XML at byte {}", reader.error_position()))?;
+        match event {
+            Event::Start(start) => open.push(element_of(&start)?),
+            Event::Empty(start) => {
+                let element = element_of(&start)?;
+                match open.last_mut() {
+                    Some(parent) => parent.children.push(element),
+                    None => return Ok(element),
+                }
+            }
+            Event::End(_) => {
+                let element = open.pop().context("malformed XML: unbalanced end tag")?;
+                match open.last_mut() {
+                    Some(parent) => parent.children.push(element),
+                    None => return Ok(element),
+                }
+            }
+            Event::Text(text) => {
+                if let Some(current) = open.last_mut() {
+                    current.text.push_str(&text.decode()?);
+                }
+            }
+            Event::CData(cdata) => {
+                if let Some(current) = open.last_mut() {
+                    current.text.push_str(&cdata.decode()?);
+                }
+            }
+            Event::GeneralRef(reference) => {
+                if let Some(current) = open.last_mut() {
+                    let entity = format!("&{};", reference.decode()?);
+                    current
+                        .text
+                        .push_str(&quick_xml::escape::unescape(&entity)?);
+                }
+            }
+            Event::Eof => anyhow::bail!("malformed XML: no root element or unclosed elements"),
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+        }
+    }
+}
+
+fn element_of(start: &BytesStart) -> Result<Element> {
+    let mut element = Element::new(String::from_utf8_lossy(start.name().as_ref()));
+    for attr in start.attributes() {
+        let attr = attr?;
+        let name = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
+        element
+            .attrs
+            .push((name, attr.unescape_value()?.into_owned()));
+    }
+    Ok(element)
+}
+
+/// `name=value ...` for the log: passwords (and the value of a crypted `saveparam`) masked,
+/// long values shortened.
+fn describe_params(params: &[(&str, &str)]) -> String {
+    let crypted = params
+        .iter()
+        .any(|&(name, value)| name == "crypted" && value == "on");
+    params
+        .iter()
+        .map(|&(name, value)| {
+            let secret =
+                name.to_ascii_lowercase().contains("password") || (crypted && name == "value");
+            if secret {
+                format!("{name}=***")
+            } else {
+                format!("{name}={}", shorten(value))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// At most [`LOGGED_VALUE_MAX`] characters on one line, with the full length when cut.
+fn shorten(value: &str) -> String {
+    let one_line = value.replace(['\n', '\r'], " ");
+    let length = one_line.chars().count();
+    if length <= LOGGED_VALUE_MAX {
+        return one_line;
+    }
+    let head: String = one_line.chars().take(LOGGED_VALUE_MAX).collect();
+    format!("{head}… ({length} chars)")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    use super::*;
+    use crate::protocol::error::classify;
+
+    #[test]
+    fn paramlist_reads_one_param_per_elem() {
+        let answer = "<?xml version=\"1.0\"?>\n<doc>\n<elem><DBHost>db.local:3307</DBHost></elem>\
+                      <elem><DBUser>billmgr</DBUser></elem><elem><DBPassword> p@ss'w&quot;d&amp;&lt; </DBPassword></elem>\
+                      <elem><DBName>billmgr5</DBName></elem><elem><CryptKey>etc/billmgr.pem</CryptKey></elem></doc>";
+        let params = paramlist_from_answer(answer, &MgrRoot::new("/opt/mgr5")).unwrap();
+        assert_eq!(
+            params.db,
+            DbParams {
+                host: "db.local".into(),
+                port: Some(3307),
+                user: "billmgr".into(),
+                password: " p@ss'w\"d&< ".into(),
+                name: "billmgr5".into(),
+                socket: None,
+            }
+        );
+        assert_eq!(params.crypt_key, Path::new("/opt/mgr5/etc/billmgr.pem"));
+    }
+
+    #[test]
+    fn paramlist_reads_several_params_per_elem_and_applies_defaults() {
+        let answer = "<doc><elem><DBSocket>/run/mysqld/mysqld.sock</DBSocket><DBPassword><![CDATA[a<b]]></DBPassword>\
+                      <DBHost/><CryptKey>/etc/keys/bill.pem</CryptKey></elem></doc>";
+        let params = paramlist_from_answer(answer, &MgrRoot::new("/opt/mgr5")).unwrap();
+        assert_eq!(params.db.host, "localhost");
+        assert_eq!(params.db.port, None);
+        assert_eq!(params.db.user, "root");
+        assert_eq!(params.db.password, "a<b");
+        assert_eq!(params.db.name, "billmgr");
+        assert_eq!(params.db.socket.as_deref(), Some("/run/mysqld/mysqld.sock"));
+        assert_eq!(params.crypt_key, Path::new("/etc/keys/bill.pem"));
+
+        let params = paramlist_from_answer("<doc/>", &MgrRoot::new("/opt/mgr5")).unwrap();
+        assert_eq!(params.crypt_key, Path::new("/opt/mgr5/etc/billmgr.pem"));
+    }
+
+    #[test]
+    fn host_and_port_forms() {
+        assert_eq!(split_host_port("db").unwrap(), ("db".into(), None));
+        assert_eq!(
+            split_host_port("db:3306").unwrap(),
+            ("db".into(), Some(3306))
+        );
+        assert_eq!(
+            split_host_port("[::1]:3307").unwrap(),
+            ("::1".into(), Some(3307))
+        );
+        assert_eq!(split_host_port("::1").unwrap(), ("::1".into(), None));
+        assert!(split_host_port("db:x").is_err());
+        let err = paramlist_from_answer("<doc><DBHost>db:port</DBHost></doc>", &MgrRoot::new("/"))
+            .unwrap_err();
+        assert_eq!(classify(&err).0, ErrorKind::Database);
+    }
+
+    #[test]
+    fn find_value_looks_anywhere() {
+        let answer = "<doc><model><task_type>12</task_type></model></doc>";
+        assert_eq!(
+            find_value(answer, "task_type").unwrap().as_deref(),
+            Some("12")
+        );
+        assert_eq!(find_value("<doc><ok/></doc>", "task_type").unwrap(), None);
+        assert!(find_value("<doc><a></doc>", "a").is_err());
+    }
+
+    #[test]
+    fn error_messages_prefer_msg_then_type_object_value() {
+        let doc = parse_xml(
+            "<doc><error type=\"exists\" object=\"item\" lang=\"en\"><param name=\"object\">item</param>\
+             <msg>Item 5 already exists</msg></error></doc>",
+        )
+        .unwrap();
+        assert_eq!(
+            error_message(&doc).as_deref(),
+            Some("Item 5 already exists")
+        );
+        let doc = parse_xml(
+            "<doc><error type=\"missing\" object=\"elid\"><param name=\"value\">77</param></error></doc>",
+        )
+        .unwrap();
+        assert_eq!(
+            error_message(&doc).as_deref(),
+            Some("error missing on elid: 77")
+        );
+        assert_eq!(error_message(&parse_xml("<doc><ok/></doc>").unwrap()), None);
+    }
+
+    #[test]
+    fn logged_params_mask_passwords_and_shorten_long_values() {
+        let long = "x".repeat(500);
+        let text = describe_params(&[
+            ("elid", "5"),
+            ("userpassword", "s3cret"),
+            ("errorxml", &long),
+        ]);
+        assert!(
+            text.starts_with("elid=5 userpassword=*** errorxml=xxx"),
+            "{text}"
+        );
+        assert!(text.ends_with("… (500 chars)"), "{text}");
+        assert!(!text.contains("s3cret"));
+        let text = describe_params(&[
+            ("name", "userpassword"),
+            ("value", "s3cret"),
+            ("crypted", "on"),
+        ]);
+        assert_eq!(text, "name=userpassword value=*** crypted=on");
+    }
+
+    /// A fake mgrctl that records its arguments, working directory and environment, and
+    /// answers what the test asks.
+    fn fake_root(name: &str, script_body: &str) -> MgrRoot {
+        let dir = std::env::temp_dir().join(format!("pmdci6-mgrctl-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sbin")).unwrap();
+        let script = dir.join("sbin/mgrctl");
+        std::fs::write(&script, format!("#!/bin/sh\n{script_body}\n")).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        MgrRoot::new(dir)
+    }
+
+    #[test]
+    fn call_runs_mgrctl_from_the_root_with_the_module_name() {
+        let root = fake_root(
+            "ok",
+            "printf '%s\\n' \"$PWD\" \"$SSH_CONNECTION\" \"$@\" > args.txt\necho '<doc><ok/></doc>'",
+        );
+        let answer = Mgrctl::new(&root)
+            .call(
+                "service.saveparam",
+                &[("elid", "5"), ("ip", "10.0.0.1 10.0.0.2")],
+            )
+            .unwrap();
+        assert_eq!(answer.trim(), "<doc><ok/></doc>");
+        let args = std::fs::read_to_string(root.path().join("args.txt")).unwrap();
+        let expected = format!(
+            "{}\npmdci6\n-m\nbillmgr\n-o\nxml\nservice.saveparam\nelid=5\nip=10.0.0.1 10.0.0.2\n",
+            root.path().display()
+        );
+        std::fs::remove_dir_all(root.path()).unwrap();
+        assert_eq!(args, expected);
+    }
+
+    #[test]
+    fn call_fails_on_error_answer_or_exit_status() {
+        let root = fake_root(
+            "err",
+            "echo '<doc><error type=\"missing\"><msg>no such item</msg></error></doc>'",
+        );
+        let err = Mgrctl::new(&root)
+            .call("service.postopen", &[("elid", "9")])
+            .unwrap_err();
+        std::fs::remove_dir_all(root.path()).unwrap();
+        assert_eq!(
+            classify(&err),
+            (ErrorKind::Mgrctl, "mgrctl service.postopen".to_owned())
+        );
+        assert_eq!(
+            err.to_string(),
+            "BILLmanager refused service.postopen: no such item"
+        );
+
+        let root = fake_root("exit", "echo 'panel is locked' >&2\nexit 3");
+        let err = Mgrctl::new(&root).call("task.edit", &[]).unwrap_err();
+        std::fs::remove_dir_all(root.path()).unwrap();
+        assert_eq!(classify(&err).0, ErrorKind::Mgrctl);
+        assert_eq!(
+            err.to_string(),
+            "BILLmanager refused task.edit: panel is locked"
+        );
+
+        let err = Mgrctl::new(&MgrRoot::new("/nonexistent"))
+            .call("paramlist", &[])
+            .unwrap_err();
+        assert_eq!(classify(&err).0, ErrorKind::Mgrctl);
+    }
+}
