@@ -38,7 +38,13 @@ fn main() {
     let features = median_wall_time(module, &["--command", "features"]);
     let ratio = features.as_secs_f64() / baseline.as_secs_f64();
     println!("runs per command:            {RUNS}");
-    println!("/bin/true median:            {:>8.3} ms", baseline.as_secs_f64() * 1e3);
-    println!("pmdci6 features median:      {:>8.3} ms", features.as_secs_f64() * 1e3);
+    println!(
+        "/bin/true median:            {:>8.3} ms",
+        baseline.as_secs_f64() * 1e3
+    );
+    println!(
+        "pmdci6 features median:      {:>8.3} ms",
+        features.as_secs_f64() * 1e3
+    );
     println!("ratio features / true:       {ratio:>8.2}x (target < 3x)");
 }

@@ -36,31 +36,10 @@ pub enum Format {
 pub enum Command {
     Features,
     CheckConnection,
-    Open { item: u64 },
-    Suspend { item: u64 },
-    Resume { item: u64 },
-    Close { item: u64 },
-    SyncItem { item: u64 },
-    Reboot { item: u64 },
-    GetServerConfig { module: u64 },
-    SyncServer { module: u64 },
-    TransitionControlpanel { item: u64 },
 }
 
 /// Every `--command` value this version runs; `features` declares all of them but itself.
-pub const COMMANDS: &[&str] = &[
-    "features",
-    "check_connection",
-    "open",
-    "suspend",
-    "resume",
-    "close",
-    "sync_item",
-    "reboot",
-    "get_server_config",
-    "sync_server",
-    "transition_controlpanel",
-];
+pub const COMMANDS: &[&str] = &["features", "check_connection"];
 
 impl Command {
     /// The `--command` value, also BILLmanager's feature name.
@@ -68,46 +47,40 @@ impl Command {
         match self {
             Command::Features => "features",
             Command::CheckConnection => "check_connection",
-            Command::Open { .. } => "open",
-            Command::Suspend { .. } => "suspend",
-            Command::Resume { .. } => "resume",
-            Command::Close { .. } => "close",
-            Command::SyncItem { .. } => "sync_item",
-            Command::Reboot { .. } => "reboot",
-            Command::GetServerConfig { .. } => "get_server_config",
-            Command::SyncServer { .. } => "sync_server",
-            Command::TransitionControlpanel { .. } => "transition_controlpanel",
         }
     }
 
     /// The service item the command acts on, if any.
     pub fn item(&self) -> Option<u64> {
-        match *self {
-            Command::Open { item }
-            | Command::Suspend { item }
-            | Command::Resume { item }
-            | Command::Close { item }
-            | Command::SyncItem { item }
-            | Command::Reboot { item }
-            | Command::TransitionControlpanel { item } => Some(item),
-            _ => None,
-        }
+        None
     }
 }
 
 /// Options that take a value; everything else of the form `--name value` is dropped.
 const VALUE_OPTIONS: &[(&str, &str)] = &[
-    ("command", "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel"),
+    (
+        "command",
+        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel",
+    ),
     ("item", "the service (item) id"),
     ("module", "the processing module id"),
-    ("runningoperation", "BILLmanager's running operation id; errors are recorded on it"),
+    (
+        "runningoperation",
+        "BILLmanager's running operation id; errors are recorded on it",
+    ),
     ("subcommand", "sub-action (accepted, unused by this module)"),
     ("id", "object id (accepted, unused by this module)"),
     ("param", "parameter name (accepted, unused by this module)"),
     ("value", "parameter value (accepted, unused by this module)"),
     ("lang", "interface language, ru or en"),
-    ("level", "caller's access level (accepted, unused by this module)"),
-    ("userid", "user who started the change (accepted, unused by this module)"),
+    (
+        "level",
+        "caller's access level (accepted, unused by this module)",
+    ),
+    (
+        "userid",
+        "user who started the change (accepted, unused by this module)",
+    ),
     ("itemtype", "product type (accepted, unused by this module)"),
     ("addon", "addon item id (accepted, unused by this module)"),
     ("password", "new password (accepted, unused by this module)"),
@@ -115,9 +88,7 @@ const VALUE_OPTIONS: &[(&str, &str)] = &[
 ];
 
 /// Options that are flags.
-const FLAG_OPTIONS: &[(&str, &str)] = &[
-    ("dry-run", "show what would be done and change nothing"),
-];
+const FLAG_OPTIONS: &[(&str, &str)] = &[("dry-run", "show what would be done and change nothing")];
 
 const ABOUT: &str = "BILLmanager processing module for dedicated servers in DCImanager 6.
 
@@ -142,7 +113,8 @@ pub fn known_options(args: &[String]) -> (Vec<String>, Vec<String>) {
             None => (name, None),
         };
         let is_value = VALUE_OPTIONS.iter().any(|(n, _)| *n == name);
-        let is_flag = FLAG_OPTIONS.iter().any(|(n, _)| *n == name) || name == "help" || name == "version";
+        let is_flag =
+            FLAG_OPTIONS.iter().any(|(n, _)| *n == name) || name == "help" || name == "version";
         if is_flag {
             kept.push(format!("--{name}"));
             continue;
@@ -167,10 +139,21 @@ fn clap_command() -> Clap {
         .about(ABOUT)
         .disable_help_subcommand(true);
     for (name, help) in VALUE_OPTIONS {
-        cmd = cmd.arg(Arg::new(*name).long(*name).value_name("VALUE").help(*help).action(ArgAction::Set));
+        cmd = cmd.arg(
+            Arg::new(*name)
+                .long(*name)
+                .value_name("VALUE")
+                .help(*help)
+                .action(ArgAction::Set),
+        );
     }
     for (name, help) in FLAG_OPTIONS {
-        cmd = cmd.arg(Arg::new(*name).long(*name).help(*help).action(ArgAction::SetTrue));
+        cmd = cmd.arg(
+            Arg::new(*name)
+                .long(*name)
+                .help(*help)
+                .action(ArgAction::SetTrue),
+        );
     }
     cmd
 }
@@ -184,9 +167,16 @@ pub enum Parsed {
 /// Both stages: the process arguments (without the program name) into a [`Parsed`].
 pub fn parse(args: &[String]) -> Result<Parsed> {
     let (kept, ignored) = known_options(args);
-    let matches = match clap_command().try_get_matches_from(std::iter::once("pmdci6".to_string()).chain(kept)) {
+    let matches = match clap_command()
+        .try_get_matches_from(std::iter::once("pmdci6".to_string()).chain(kept))
+    {
         Ok(m) => m,
-        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
             return Ok(Parsed::Print(e.render().to_string()));
         }
         Err(e) => return Err(usage(e.render().to_string().trim())),
@@ -215,21 +205,17 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
     Ok(match name.as_str() {
         "features" => Command::Features,
         "check_connection" => Command::CheckConnection,
-        "open" => Command::Open { item: item()? },
-        "suspend" => Command::Suspend { item: item()? },
-        "resume" => Command::Resume { item: item()? },
-        "close" => Command::Close { item: item()? },
-        "sync_item" => Command::SyncItem { item: item()? },
-        "reboot" => Command::Reboot { item: item()? },
-        "get_server_config" => Command::GetServerConfig { module: module()? },
-        "sync_server" => Command::SyncServer { module: module()? },
-        "transition_controlpanel" => Command::TransitionControlpanel { item: item()? },
-        other => return Err(usage(format!("unknown command '{other}' (see --help for the commands)"))),
+        other => {
+            return Err(usage(format!(
+                "unknown command '{other}' (see --help for the commands)"
+            )));
+        }
     })
 }
 
 fn required_id(m: &ArgMatches, option: &str, command: &str) -> Result<u64> {
-    optional_id(m, option)?.ok_or_else(|| usage(format!("--command {command} needs --{option} <id>")))
+    optional_id(m, option)?
+        .ok_or_else(|| usage(format!("--command {command} needs --{option} <id>")))
 }
 
 fn optional_id(m: &ArgMatches, option: &str) -> Result<Option<u64>> {
@@ -284,19 +270,25 @@ mod tests {
 
     #[test]
     fn unknown_command_is_a_usage_error() {
-        let err = parse(&words("--command frobnicate")).err().expect("an error");
+        let err = parse(&words("--command frobnicate"))
+            .err()
+            .expect("an error");
         assert!(err.to_string().contains("frobnicate"), "{err}");
     }
 
     #[test]
     fn non_numeric_item_is_refused() {
-        let err = parse(&words("--command open --item abc")).err().expect("an error");
+        let err = parse(&words("--command open --item abc"))
+            .err()
+            .expect("an error");
         assert!(err.to_string().contains("abc"), "{err}");
     }
 
     #[test]
     fn help_is_printed_not_run() {
-        assert!(matches!(parse(&words("--help")), Ok(Parsed::Print(t)) if t.contains("--runningoperation")));
+        assert!(
+            matches!(parse(&words("--help")), Ok(Parsed::Print(t)) if t.contains("--runningoperation"))
+        );
     }
 
     #[test]

@@ -21,16 +21,46 @@ pub struct Param {
 }
 
 pub const PARAMS: &[Param] = &[
-    Param { name: "url", crypted: false },
-    Param { name: "username", crypted: false },
-    Param { name: "password", crypted: true },
-    Param { name: "location", crypted: false },
-    Param { name: "allow_closest", crypted: false },
-    Param { name: "ignore_errors", crypted: false },
-    Param { name: "tls_ca", crypted: false },
-    Param { name: "tls_insecure", crypted: false },
-    Param { name: "poll_interval", crypted: false },
-    Param { name: "poll_timeout", crypted: false },
+    Param {
+        name: "url",
+        crypted: false,
+    },
+    Param {
+        name: "username",
+        crypted: false,
+    },
+    Param {
+        name: "password",
+        crypted: true,
+    },
+    Param {
+        name: "location",
+        crypted: false,
+    },
+    Param {
+        name: "allow_closest",
+        crypted: false,
+    },
+    Param {
+        name: "ignore_errors",
+        crypted: false,
+    },
+    Param {
+        name: "tls_ca",
+        crypted: false,
+    },
+    Param {
+        name: "tls_insecure",
+        crypted: false,
+    },
+    Param {
+        name: "poll_interval",
+        crypted: false,
+    },
+    Param {
+        name: "poll_timeout",
+        crypted: false,
+    },
 ];
 
 /// Defaults fit a real installation: an OS install takes 20-60 minutes, so open polls every
@@ -73,7 +103,10 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// Validates the stored or typed values. `env` overrides the poll settings
     /// (`PMDCI6_POLL_INTERVAL`, `PMDCI6_POLL_TIMEOUT`, in seconds) for runs by hand and tests.
-    pub fn from_params(params: &BTreeMap<String, String>, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+    pub fn from_params(
+        params: &BTreeMap<String, String>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
         let get = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
         let required = |name: &str| {
             get(name).map(str::to_string).ok_or_else(|| {
@@ -87,7 +120,9 @@ impl Connection {
             .ok_or_else(|| config_error("the connection parameter 'password' is empty"))?;
         let location_text = required("location")?;
         let location = location_text.parse::<u64>().map_err(|_| {
-            config_error(format!("location '{location_text}' is not a DCImanager location id (a whole number)"))
+            config_error(format!(
+                "location '{location_text}' is not a DCImanager location id (a whole number)"
+            ))
         })?;
         let seconds = |name: &str, env_name: &str, default: Duration| -> Result<Duration> {
             match env(env_name).or_else(|| get(name).map(str::to_string)) {
@@ -98,7 +133,9 @@ impl Connection {
                     .ok()
                     .filter(|s| s.is_finite() && *s >= 0.0)
                     .map(Duration::from_secs_f64)
-                    .ok_or_else(|| config_error(format!("{name} '{v}' is not a number of seconds"))),
+                    .ok_or_else(|| {
+                        config_error(format!("{name} '{v}' is not a number of seconds"))
+                    }),
             }
         };
         Ok(Connection {
@@ -110,7 +147,11 @@ impl Connection {
             ignore_errors: get("ignore_errors").map(is_on).unwrap_or(false),
             tls_ca: get("tls_ca").map(PathBuf::from),
             tls_insecure: get("tls_insecure").map(is_on).unwrap_or(false),
-            poll_interval: seconds("poll_interval", "PMDCI6_POLL_INTERVAL", DEFAULT_POLL_INTERVAL)?,
+            poll_interval: seconds(
+                "poll_interval",
+                "PMDCI6_POLL_INTERVAL",
+                DEFAULT_POLL_INTERVAL,
+            )?,
             poll_timeout: seconds("poll_timeout", "PMDCI6_POLL_TIMEOUT", DEFAULT_POLL_TIMEOUT)?,
         })
     }
@@ -128,14 +169,20 @@ pub fn params_from_form_xml(xml: &str) -> Result<BTreeMap<String, String>> {
     let mut text = String::new();
     loop {
         let event = reader.read_event().map_err(|e| {
-            form_error(format!("the connection form on stdin is not XML: {e} at byte {}", reader.buffer_position()))
+            form_error(format!(
+                "the connection form on stdin is not XML: {e} at byte {}",
+                reader.buffer_position()
+            ))
         })?;
         match event {
             Event::Start(start) => {
                 path.push(String::from_utf8_lossy(start.name().as_ref()).into_owned());
                 text.clear();
             }
-            Event::Text(t) => text.push_str(&t.xml_content().map_err(|e| form_error(format!("bad text in the connection form: {e}")))?),
+            Event::Text(t) => text.push_str(
+                &t.xml_content()
+                    .map_err(|e| form_error(format!("bad text in the connection form: {e}")))?,
+            ),
             Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
             Event::GeneralRef(r) => {
                 let name = String::from_utf8_lossy(&r).into_owned();
@@ -147,7 +194,9 @@ pub fn params_from_form_xml(xml: &str) -> Result<BTreeMap<String, String>> {
             Event::End(_) => {
                 if let Some(name) = path.pop() {
                     let parent = path.last().map(String::as_str);
-                    if matches!(parent, Some("processingmodule") | Some("doc")) && PARAMS.iter().any(|p| p.name == name) {
+                    if matches!(parent, Some("processingmodule") | Some("doc"))
+                        && PARAMS.iter().any(|p| p.name == name)
+                    {
                         params.insert(name, std::mem::take(&mut text));
                     }
                 }
@@ -158,7 +207,9 @@ pub fn params_from_form_xml(xml: &str) -> Result<BTreeMap<String, String>> {
         }
     }
     if params.is_empty() {
-        return Err(form_error("the connection form on stdin holds none of the connection parameters (url, username, password, location)"));
+        return Err(form_error(
+            "the connection form on stdin holds none of the connection parameters (url, username, password, location)",
+        ));
     }
     Ok(params)
 }
@@ -169,7 +220,10 @@ fn form_error(message: impl Into<String>) -> anyhow::Error {
 
 /// BILLmanager checkboxes store `on`/`off`; people typing by hand write yes/true/1.
 fn is_on(value: &str) -> bool {
-    matches!(value.to_ascii_lowercase().as_str(), "on" | "yes" | "true" | "1")
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "on" | "yes" | "true" | "1"
+    )
 }
 
 fn config_error(message: impl Into<String>) -> anyhow::Error {
@@ -181,15 +235,22 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn no_env(_: &str) -> Option<String> {
         None
     }
 
-    const GOOD: &[(&str, &str)] =
-        &[("url", "dci.example.com"), ("username", "admin@example.com"), ("password", "s3cret"), ("location", "3")];
+    const GOOD: &[(&str, &str)] = &[
+        ("url", "dci.example.com"),
+        ("username", "admin@example.com"),
+        ("password", "s3cret"),
+        ("location", "3"),
+    ];
 
     #[test]
     fn defaults_apply() {

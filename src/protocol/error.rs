@@ -131,7 +131,11 @@ impl fmt::Display for ModuleError {
 impl std::error::Error for ModuleError {}
 
 /// Shorthand for `Err(ModuleError::new(..).into())`.
-pub fn fail<T>(kind: ErrorKind, object: impl Into<String>, message: impl Into<String>) -> anyhow::Result<T> {
+pub fn fail<T>(
+    kind: ErrorKind,
+    object: impl Into<String>,
+    message: impl Into<String>,
+) -> anyhow::Result<T> {
     Err(ModuleError::new(kind, object, message).into())
 }
 
@@ -141,7 +145,10 @@ pub fn fail<T>(kind: ErrorKind, object: impl Into<String>, message: impl Into<St
 /// the root error; the scan of the chain finds one that is the source of a plain error.
 pub fn classify(err: &anyhow::Error) -> (ErrorKind, String) {
     err.downcast_ref::<ModuleError>()
-        .or_else(|| err.chain().find_map(|cause| cause.downcast_ref::<ModuleError>()))
+        .or_else(|| {
+            err.chain()
+                .find_map(|cause| cause.downcast_ref::<ModuleError>())
+        })
         .map(|e| (e.kind, e.object.clone()))
         .unwrap_or((ErrorKind::Internal, String::from("module")))
 }
@@ -165,7 +172,10 @@ mod tests {
 
     #[test]
     fn root_module_error_is_found() {
-        let err = fail::<()>(ErrorKind::NoPool, "server 1", "none").context("claiming").err().expect("error");
+        let err = fail::<()>(ErrorKind::NoPool, "server 1", "none")
+            .context("claiming")
+            .err()
+            .expect("error");
         assert_eq!(classify(&err).0, ErrorKind::NoPool);
     }
 

@@ -13,7 +13,11 @@ pub const ITEMTYPE: &str = "dedic";
 pub fn document() -> Element {
     let params = PARAMS.iter().map(|p| {
         let param = Element::new("param").attr("name", p.name);
-        if p.crypted { param.attr("crypted", "yes") } else { param }
+        if p.crypted {
+            param.attr("crypted", "yes")
+        } else {
+            param
+        }
     });
     let features = COMMANDS
         .iter()

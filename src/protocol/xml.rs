@@ -49,7 +49,10 @@ impl Element {
 
     /// A whole document: declaration, this element, newline.
     pub fn to_document(&self) -> String {
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n", self.to_xml())
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+            self.to_xml()
+        )
     }
 
     fn write(&self, out: &mut String) {
@@ -103,7 +106,10 @@ mod tests {
     #[test]
     fn escapes_text_and_attributes() {
         let doc = Element::new("doc").child(Element::new("a").attr("x", "1<\"2\"").text("a&b"));
-        assert_eq!(doc.to_xml(), "<doc><a x=\"1&lt;&quot;2&quot;\">a&amp;b</a></doc>");
+        assert_eq!(
+            doc.to_xml(),
+            "<doc><a x=\"1&lt;&quot;2&quot;\">a&amp;b</a></doc>"
+        );
     }
 
     #[test]
