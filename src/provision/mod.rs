@@ -1,2 +1,27 @@
 //! The pure core: decisions over plain data, no IO. Commands read the state, ask this module
 //! what to do, and carry it out through `dci` and `billmgr`.
+//!
+//! - [`order`]: what the order wants ([`order::Requirement`], IP counts) from tariff and addons;
+//! - [`label`]: DCImanager configuration labels read into parts;
+//! - [`availability`]: the seven rules, the compact census of a location's servers;
+//! - [`matching`]: the available servers an order can take, best first;
+//! - [`closest`]: the most similar server when none matches, and the build task text;
+//! - [`pool`]: the IP pool chain;
+//! - [`ownership`]: owner and notes marks, the guard of every command on an existing server;
+//! - [`open_plan`], [`close_plan`], [`service_plan`]: the steps still to do, from the real state;
+//! - [`server_state`]: facts about a server the plans share.
+
+pub mod availability;
+pub mod close_plan;
+pub mod closest;
+pub mod label;
+pub mod matching;
+pub mod open_plan;
+pub mod order;
+pub mod ownership;
+pub mod pool;
+pub mod server_state;
+pub mod service_plan;
+
+#[cfg(test)]
+mod testing;

@@ -1,0 +1,318 @@
+//! Who a server belongs to: its DCImanager owner and the `billmgr-item:<N>` mark in its notes.
+//!
+//! The owner alone cannot tell two services of one customer apart, and it disappears midway
+//! through a close; the notes mark can and does not. So the module writes the item id into the
+//! server's notes when it claims the server, and keeps it there, with the close's progress, until
+//! the close has finished:
+//!
+//! | notes | meaning |
+//! |---|---|
+//! | `billmgr-item:42` | held by item 42 ([`NoteStage::Held`]) |
+//! | `billmgr-item:42 closing` | item 42's close has started ([`NoteStage::Closing`]) |
+//! | `billmgr-item:42 closing diagnostics:88` | the wipe (diagnostics operation 88) was started ([`NoteStage::Wiping`]) |
+//! | `billmgr-item:42 closing diagnostics:88 failed: <why>` | that wipe failed; server in maintenance ([`NoteStage::WipeFailed`]) |
+//!
+//! A rerun of the close recognises its own half-closed server from these notes, even when the
+//! owner is already gone, and the availability rules keep any server carrying a mark off sale.
+
+use std::fmt;
+
+use crate::dci::api::Server;
+
+/// The BILLmanager side of a claim: the item (service) and its customer's e-mail, which is the
+/// e-mail of the customer's DCImanager user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub item: u64,
+    pub email: String,
+}
+
+/// How far the item's close has gone, as recorded in the notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteStage {
+    Held,
+    Closing,
+    Wiping { operation: u64 },
+    WipeFailed { operation: u64 },
+}
+
+impl NoteStage {
+    /// The diagnostics operation a close started, when it recorded one.
+    pub fn wipe_operation(self) -> Option<u64> {
+        match self {
+            NoteStage::Wiping { operation } | NoteStage::WipeFailed { operation } => {
+                Some(operation)
+            }
+            NoteStage::Held | NoteStage::Closing => None,
+        }
+    }
+}
+
+/// The mark found in a server's notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemNote {
+    pub item: u64,
+    pub stage: NoteStage,
+}
+
+const PREFIX: &str = "billmgr-item:";
+
+impl ItemNote {
+    /// Finds the mark in notes that may also hold other text (staff may add their own).
+    pub fn read(notes: &str) -> Option<ItemNote> {
+        let start = notes.find(PREFIX)? + PREFIX.len();
+        let rest = &notes[start..];
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let item = rest[..digits].parse().ok()?;
+        let rest = &rest[digits..];
+        if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+            return None;
+        }
+        let mut words = rest.split_whitespace();
+        let stage = if words.next() != Some("closing") {
+            NoteStage::Held
+        } else {
+            match words
+                .next()
+                .and_then(|w| w.strip_prefix("diagnostics:"))
+                .and_then(|op| op.parse().ok())
+            {
+                None => NoteStage::Closing,
+                Some(operation) if words.next().is_some_and(|w| w.starts_with("failed")) => {
+                    NoteStage::WipeFailed { operation }
+                }
+                Some(operation) => NoteStage::Wiping { operation },
+            }
+        };
+        Some(ItemNote { item, stage })
+    }
+}
+
+impl fmt::Display for ItemNote {
+    /// The notes text the module writes for this stage.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{PREFIX}{}", self.item)?;
+        match self.stage {
+            NoteStage::Held => Ok(()),
+            NoteStage::Closing => f.write_str(" closing"),
+            NoteStage::Wiping { operation } => write!(f, " closing diagnostics:{operation}"),
+            NoteStage::WipeFailed { operation } => {
+                write!(f, " closing diagnostics:{operation} failed")
+            }
+        }
+    }
+}
+
+/// `billmgr-item:<N>`: the notes of a server the item holds.
+pub fn item_note(item: u64) -> String {
+    ItemNote {
+        item,
+        stage: NoteStage::Held,
+    }
+    .to_string()
+}
+
+/// The notes a close writes when the wipe failed or timed out, together with maintenance mode:
+/// the reason tells staff why the server is out of stock.
+pub fn wipe_failed_note(item: u64, operation: u64, reason: &str) -> String {
+    let note = ItemNote {
+        item,
+        stage: NoteStage::WipeFailed { operation },
+    };
+    format!("{note}: {reason}")
+}
+
+/// The server's owner e-mail, from `owner` or, failing that, `owner_email`.
+pub fn owner_email(server: &Server) -> Option<&str> {
+    server
+        .owner
+        .as_ref()
+        .map(|owner| owner.email.trim())
+        .filter(|email| !email.is_empty())
+        .or_else(|| {
+            server
+                .owner_email
+                .as_deref()
+                .map(str::trim)
+                .filter(|email| !email.is_empty())
+        })
+        .or_else(|| server.owner.as_ref().map(|_| ""))
+}
+
+/// Why a server does not belong to an item, in words for administrators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotOwned {
+    pub reason: String,
+}
+
+impl fmt::Display for NotOwned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for NotOwned {}
+
+pub(crate) fn not_owned(reason: impl Into<String>) -> NotOwned {
+    NotOwned {
+        reason: reason.into(),
+    }
+}
+
+/// The guard of suspend, resume, sync_item and reboot: the server is owned by the customer's
+/// DCImanager user and its notes mark it as held (not being closed) by this item.
+pub fn ownership(server: &Server, holder: &Holder) -> Result<(), NotOwned> {
+    if !owned_by_holder(server, holder)? {
+        return Err(not_owned(format!("server {} has no owner", server.name)));
+    }
+    note_of_item(server, holder.item).and_then(|note| match note.stage {
+        NoteStage::Held => Ok(()),
+        _ => Err(not_owned(format!(
+            "a close of item {} is in progress on server {}",
+            holder.item, server.name
+        ))),
+    })
+}
+
+/// `true` when the holder's user owns the server, `false` when nobody does, an error when
+/// someone else does.
+pub(crate) fn owned_by_holder(server: &Server, holder: &Holder) -> Result<bool, NotOwned> {
+    match owner_email(server) {
+        None => Ok(false),
+        Some(email) if email.eq_ignore_ascii_case(holder.email.trim()) => Ok(true),
+        Some(email) => Err(not_owned(format!(
+            "server {} is owned by '{email}', not by '{}'",
+            server.name, holder.email
+        ))),
+    }
+}
+
+/// The server's mark, required to name `item`.
+pub(crate) fn note_of_item(server: &Server, item: u64) -> Result<ItemNote, NotOwned> {
+    match ItemNote::read(&server.notes) {
+        Some(note) if note.item == item => Ok(note),
+        Some(note) => Err(not_owned(format!(
+            "the notes of server {} name item {}, not item {item}",
+            server.name, note.item
+        ))),
+        None => Err(not_owned(format!(
+            "the notes of server {} do not carry '{}' (notes: '{}')",
+            server.name,
+            item_note(item),
+            server.notes
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dci::api::Owner;
+    use crate::provision::testing::{available, owned};
+
+    fn holder() -> Holder {
+        Holder {
+            item: 42,
+            email: "client@example.com".into(),
+        }
+    }
+
+    #[test]
+    fn notes_render_and_read_back_for_every_stage() {
+        for stage in [
+            NoteStage::Held,
+            NoteStage::Closing,
+            NoteStage::Wiping { operation: 88 },
+            NoteStage::WipeFailed { operation: 88 },
+        ] {
+            let note = ItemNote { item: 42, stage };
+            assert_eq!(ItemNote::read(&note.to_string()), Some(note));
+        }
+        assert_eq!(item_note(42), "billmgr-item:42");
+    }
+
+    #[test]
+    fn failed_note_keeps_its_reason_and_stage() {
+        let text = wipe_failed_note(42, 88, "diagnostics failed: disk /dev/sda unreadable");
+        assert_eq!(
+            text,
+            "billmgr-item:42 closing diagnostics:88 failed: diagnostics failed: disk /dev/sda unreadable"
+        );
+        assert_eq!(
+            ItemNote::read(&text).map(|n| n.stage),
+            Some(NoteStage::WipeFailed { operation: 88 })
+        );
+    }
+
+    #[test]
+    fn marks_are_found_among_other_text_and_never_by_prefix_of_the_id() {
+        assert_eq!(
+            ItemNote::read("rack B, billmgr-item:7"),
+            Some(ItemNote {
+                item: 7,
+                stage: NoteStage::Held
+            })
+        );
+        assert_eq!(ItemNote::read("billmgr-item:12").map(|n| n.item), Some(12));
+        assert_eq!(ItemNote::read("billmgr-item:12x"), None);
+        assert_eq!(ItemNote::read("billmgr-item:"), None);
+        assert_eq!(ItemNote::read(""), None);
+        assert_eq!(
+            ItemNote::read("billmgr-item:5 closing diagnostics:abc").map(|n| n.stage),
+            Some(NoteStage::Closing)
+        );
+    }
+
+    #[test]
+    fn ownership_accepts_the_holder() {
+        assert_eq!(
+            ownership(&owned(1, "Client@Example.com", 42), &holder()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn owner_email_falls_back_to_owner_email_field() {
+        let mut server = owned(1, "client@example.com", 42);
+        server.owner = None;
+        server.owner_email = Some("client@example.com".into());
+        assert_eq!(ownership(&server, &holder()), Ok(()));
+        server.owner = Some(Owner {
+            id: 5,
+            email: String::new(),
+        });
+        server.owner_email = None;
+        assert_eq!(owner_email(&server), Some(""));
+    }
+
+    #[test]
+    fn ownership_rejects_with_reasons() {
+        let reason = |server: &Server| ownership(server, &holder()).err().map(|e| e.reason);
+        assert_eq!(
+            reason(&available(1)).as_deref(),
+            Some("server srv-1 has no owner")
+        );
+        assert_eq!(
+            reason(&owned(1, "other@example.com", 42)).as_deref(),
+            Some("server srv-1 is owned by 'other@example.com', not by 'client@example.com'")
+        );
+        assert_eq!(
+            reason(&owned(1, "client@example.com", 43)).as_deref(),
+            Some("the notes of server srv-1 name item 43, not item 42")
+        );
+        let mut blank = owned(1, "client@example.com", 42);
+        blank.notes = "spare".into();
+        assert_eq!(
+            reason(&blank).as_deref(),
+            Some("the notes of server srv-1 do not carry 'billmgr-item:42' (notes: 'spare')")
+        );
+        let mut closing = owned(1, "client@example.com", 42);
+        closing.notes = "billmgr-item:42 closing".into();
+        assert_eq!(
+            reason(&closing).as_deref(),
+            Some("a close of item 42 is in progress on server srv-1")
+        );
+    }
+}

@@ -1,0 +1,408 @@
+//! Which IP pool a server's addresses come from (spec §5): the rack's pool, else the location's,
+//! else a pool whose name contains `public`.
+//!
+//! A link of the chain is taken only if its pool is one of the allocation pools of the pool
+//! settings and serves IPv4 (only IPv4 pools provision servers). The first usable link wins;
+//! IPv6, when ordered, must come from that same pool, so a chosen pool without IPv6 is an error
+//! rather than a reason to look further. Every link keeps its verdict, so that an administrator
+//! reading a dry run or an error sees why each pool was or was not used.
+
+use std::fmt;
+
+use crate::dci::api::{IpFamily, IpPool, Location, PoolSettings, Rack};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolSource {
+    Rack,
+    Location,
+    Public,
+}
+
+impl fmt::Display for PoolSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PoolSource::Rack => "rack pool",
+            PoolSource::Location => "location pool",
+            PoolSource::Public => "public pool",
+        })
+    }
+}
+
+/// One link of the chain as it was judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolLink {
+    pub source: PoolSource,
+    pub pool: Option<u64>,
+    pub verdict: String,
+}
+
+impl fmt::Display for PoolLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source, self.verdict)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PoolChoice {
+    pub pool: IpPool,
+    pub source: PoolSource,
+    /// Every link judged, up to and including the chosen one.
+    pub chain: Vec<PoolLink>,
+}
+
+impl PoolChoice {
+    /// `rack pool: rack R07 has no pool; location pool: pool 2 'loc-3' chosen`.
+    pub fn explain(&self) -> String {
+        explain(&self.chain)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PoolError {
+    /// No link of the chain gives a usable pool.
+    NoPool { chain: Vec<PoolLink> },
+    /// IPv6 is ordered, but the pool chosen for IPv4 has none.
+    NoIpv6 {
+        pool: u64,
+        name: String,
+        chain: Vec<PoolLink>,
+    },
+}
+
+impl fmt::Display for PoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PoolError::NoPool { chain } => write!(
+                f,
+                "no IP pool can serve the server ({}); set a rack or location pool, or add a pool named 'public', \
+                 and list it among the allocation pools",
+                explain(chain)
+            ),
+            PoolError::NoIpv6 { pool, name, chain } => write!(
+                f,
+                "IPv6 is ordered but pool {pool} '{name}' has no IPv6, and IPv4 and IPv6 must come from the same \
+                 pool ({})",
+                explain(chain)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PoolError {}
+
+fn explain(chain: &[PoolLink]) -> String {
+    let links: Vec<String> = chain.iter().map(ToString::to_string).collect();
+    links.join("; ")
+}
+
+/// Chooses the pool for a server in `rack` (`None` when it has none) of `location`.
+pub fn choose_pool(
+    rack: Option<&Rack>,
+    location: &Location,
+    pools: &[IpPool],
+    settings: &PoolSettings,
+    want_ipv6: bool,
+) -> Result<PoolChoice, PoolError> {
+    let mut chain = Vec::new();
+    let mut chosen = None;
+    match rack {
+        None => chain.push(PoolLink {
+            source: PoolSource::Rack,
+            pool: None,
+            verdict: "the server is in no rack".into(),
+        }),
+        Some(rack) => {
+            chosen = judge(
+                PoolSource::Rack,
+                &format!("rack {}", rack.name),
+                rack.ippool,
+                pools,
+                settings,
+                &mut chain,
+            );
+        }
+    }
+    if chosen.is_none() {
+        let owner = named("location", location.id, &location.name);
+        chosen = judge(
+            PoolSource::Location,
+            &owner,
+            location.ippool,
+            pools,
+            settings,
+            &mut chain,
+        );
+    }
+    if chosen.is_none() {
+        let mut public: Vec<&IpPool> = pools
+            .iter()
+            .filter(|pool| pool.name.to_ascii_lowercase().contains("public"))
+            .collect();
+        public.sort_by_key(|pool| pool.id);
+        if public.is_empty() {
+            chain.push(PoolLink {
+                source: PoolSource::Public,
+                pool: None,
+                verdict: "no pool name contains 'public'".into(),
+            });
+        }
+        chosen = public.into_iter().find_map(|pool| {
+            judge(
+                PoolSource::Public,
+                "",
+                Some(pool.id),
+                pools,
+                settings,
+                &mut chain,
+            )
+        });
+    }
+    let Some((pool, source)) = chosen else {
+        return Err(PoolError::NoPool { chain });
+    };
+    if want_ipv6 && !pool.families.contains(&IpFamily::Ipv6) {
+        return Err(PoolError::NoIpv6 {
+            pool: pool.id,
+            name: pool.name.clone(),
+            chain,
+        });
+    }
+    Ok(PoolChoice {
+        pool: pool.clone(),
+        source,
+        chain,
+    })
+}
+
+/// `rack R07`, or `rack 7` when it has no name.
+fn named(kind: &str, id: u64, name: &str) -> String {
+    if name.is_empty() {
+        format!("{kind} {id}")
+    } else {
+        format!("{kind} {name}")
+    }
+}
+
+/// Judges one link, records its verdict, and gives the pool when it is usable.
+fn judge<'a>(
+    source: PoolSource,
+    owner: &str,
+    pool_id: Option<u64>,
+    pools: &'a [IpPool],
+    settings: &PoolSettings,
+    chain: &mut Vec<PoolLink>,
+) -> Option<(&'a IpPool, PoolSource)> {
+    let (verdict, usable) = match pool_id {
+        None => (format!("{owner} has no pool"), None),
+        Some(id) => match pools.iter().find(|pool| pool.id == id) {
+            None => (format!("pool {id} does not exist"), None),
+            Some(pool) if !settings.allocation.contains(&id) => (
+                format!("pool {id} '{}' is not an allocation pool", pool.name),
+                None,
+            ),
+            Some(pool) if !pool.families.contains(&IpFamily::Ipv4) => {
+                (format!("pool {id} '{}' has no IPv4", pool.name), None)
+            }
+            Some(pool) => (
+                format!("pool {id} '{}' chosen", pool.name),
+                Some((pool, source)),
+            ),
+        },
+    };
+    chain.push(PoolLink {
+        source,
+        pool: pool_id,
+        verdict,
+    });
+    usable
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(id: u64, name: &str, families: &[IpFamily]) -> IpPool {
+        IpPool {
+            id,
+            name: name.into(),
+            families: families.to_vec(),
+            free_ipv4: 100,
+        }
+    }
+
+    fn rack(ippool: Option<u64>) -> Rack {
+        Rack {
+            id: 7,
+            name: "R07".into(),
+            location_id: 3,
+            ippool,
+        }
+    }
+
+    fn location(ippool: Option<u64>) -> Location {
+        Location {
+            id: 3,
+            name: "DC-1".into(),
+            ippool,
+        }
+    }
+
+    fn pools() -> Vec<IpPool> {
+        use IpFamily::{Ipv4, Ipv6};
+        vec![
+            pool(1, "rack-7", &[Ipv4, Ipv6]),
+            pool(2, "dc-1", &[Ipv4]),
+            pool(3, "Public-B", &[Ipv4, Ipv6]),
+            pool(4, "public-a", &[Ipv4]),
+            pool(5, "v6-only", &[Ipv6]),
+            pool(6, "reserved", &[Ipv4]),
+        ]
+    }
+
+    fn settings(allocation: &[u64]) -> PoolSettings {
+        PoolSettings {
+            allocation: allocation.to_vec(),
+            deallocation: vec![],
+        }
+    }
+
+    fn choose(
+        rack_pool: Option<Option<u64>>,
+        location_pool: Option<u64>,
+        allocation: &[u64],
+        ipv6: bool,
+    ) -> Result<PoolChoice, PoolError> {
+        let rack = rack_pool.map(rack);
+        choose_pool(
+            rack.as_ref(),
+            &location(location_pool),
+            &pools(),
+            &settings(allocation),
+            ipv6,
+        )
+    }
+
+    fn chosen(result: &Result<PoolChoice, PoolError>) -> Option<(u64, PoolSource)> {
+        result
+            .as_ref()
+            .ok()
+            .map(|choice| (choice.pool.id, choice.source))
+    }
+
+    #[test]
+    fn rack_pool_first() {
+        let choice = choose(Some(Some(1)), Some(2), &[1, 2, 3, 4], true);
+        assert_eq!(chosen(&choice), Some((1, PoolSource::Rack)));
+        assert_eq!(
+            choice.map(|c| c.explain()).ok().as_deref(),
+            Some("rack pool: pool 1 'rack-7' chosen")
+        );
+    }
+
+    #[test]
+    fn location_pool_when_the_rack_has_none_or_no_rack() {
+        let choice = choose(Some(None), Some(2), &[1, 2, 3, 4], false);
+        assert_eq!(chosen(&choice), Some((2, PoolSource::Location)));
+        assert_eq!(
+            choice.map(|c| c.explain()).ok().as_deref(),
+            Some("rack pool: rack R07 has no pool; location pool: pool 2 'dc-1' chosen")
+        );
+        let no_rack = choose(None, Some(2), &[2], false);
+        assert_eq!(chosen(&no_rack), Some((2, PoolSource::Location)));
+        assert_eq!(
+            no_rack.map(|c| c.chain[0].verdict.clone()).ok().as_deref(),
+            Some("the server is in no rack")
+        );
+    }
+
+    #[test]
+    fn public_pool_last_lowest_usable_id() {
+        let choice = choose(Some(None), None, &[3, 4], false);
+        assert_eq!(chosen(&choice), Some((3, PoolSource::Public)));
+        // Pool 3 is not an allocation pool: the next public one is taken.
+        let choice = choose(Some(None), None, &[4], false);
+        assert_eq!(chosen(&choice), Some((4, PoolSource::Public)));
+        assert_eq!(
+            choice.map(|c| c.explain()).ok().as_deref(),
+            Some(
+                "rack pool: rack R07 has no pool; location pool: location DC-1 has no pool; \
+                 public pool: pool 3 'Public-B' is not an allocation pool; public pool: pool 4 'public-a' chosen"
+            )
+        );
+    }
+
+    #[test]
+    fn non_allocation_and_ipv6_only_pools_are_skipped() {
+        let choice = choose(Some(Some(6)), Some(5), &[5, 3], false);
+        assert_eq!(chosen(&choice), Some((3, PoolSource::Public)));
+        let verdicts: Vec<String> = choice
+            .map(|c| c.chain.iter().map(|l| l.verdict.clone()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            verdicts,
+            vec![
+                "pool 6 'reserved' is not an allocation pool",
+                "pool 5 'v6-only' has no IPv4",
+                "pool 3 'Public-B' chosen",
+            ]
+        );
+    }
+
+    #[test]
+    fn ipv6_must_come_from_the_chosen_pool() {
+        let result = choose(Some(None), Some(2), &[1, 2, 3], true);
+        assert!(
+            matches!(&result, Err(PoolError::NoIpv6 { pool: 2, .. })),
+            "{result:?}"
+        );
+        assert_eq!(
+            result.err().map(|e| e.to_string()).as_deref(),
+            Some(
+                "IPv6 is ordered but pool 2 'dc-1' has no IPv6, and IPv4 and IPv6 must come from the same pool \
+                 (rack pool: rack R07 has no pool; location pool: pool 2 'dc-1' chosen)"
+            )
+        );
+    }
+
+    #[test]
+    fn no_pool_explains_every_link() {
+        let result = choose(Some(Some(9)), Some(2), &[], false);
+        assert_eq!(
+            result.err().map(|e| e.to_string()).as_deref(),
+            Some(
+                "no IP pool can serve the server (rack pool: pool 9 does not exist; location pool: pool 2 'dc-1' is \
+                 not an allocation pool; public pool: pool 3 'Public-B' is not an allocation pool; public pool: \
+                 pool 4 'public-a' is not an allocation pool); set a rack or location pool, or add a pool named \
+                 'public', and list it among the allocation pools"
+            )
+        );
+        let unnamed = Location {
+            id: 3,
+            name: String::new(),
+            ippool: None,
+        };
+        let nothing = choose_pool(None, &unnamed, &[], &settings(&[]), false);
+        assert_eq!(
+            nothing.err(),
+            Some(PoolError::NoPool {
+                chain: vec![
+                    PoolLink {
+                        source: PoolSource::Rack,
+                        pool: None,
+                        verdict: "the server is in no rack".into()
+                    },
+                    PoolLink {
+                        source: PoolSource::Location,
+                        pool: None,
+                        verdict: "location 3 has no pool".into()
+                    },
+                    PoolLink {
+                        source: PoolSource::Public,
+                        pool: None,
+                        verdict: "no pool name contains 'public'".into()
+                    },
+                ]
+            })
+        );
+    }
+}
