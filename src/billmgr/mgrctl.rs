@@ -488,4 +488,37 @@ mod tests {
             .unwrap_err();
         assert_eq!(classify(&err).0, ErrorKind::Mgrctl);
     }
+
+    /// The whole chain against the stand-in: `paramlist` through its `sbin/mgrctl`, the awkward
+    /// password through XML, the socket, the relative `CryptKey`, then the database.
+    /// Needs `mgrctl-stand-in` built (`cargo build --workspace`).
+    #[test]
+    fn paramlist_from_the_stand_in_opens_billmanagers_database() {
+        use billmgr_stand_in::{Mgr5Root, TestDb};
+
+        use crate::billmgr::crypto::CryptKey;
+        use crate::billmgr::db::Db;
+
+        let db = TestDb::new("module_paramlist").unwrap();
+        let module = db
+            .add_module("DCI", &[], &[("password", "dci-pass")])
+            .unwrap();
+        let stand_in = Mgr5Root::create(&db).unwrap();
+        let root = MgrRoot::new(stand_in.path());
+
+        let params = Mgrctl::new(&root).paramlist().unwrap();
+        assert_eq!(params.db.password, db.password());
+        assert_eq!(params.crypt_key, stand_in.path().join("etc/billmgr.pem"));
+        let key = CryptKey::load(&params.crypt_key).unwrap();
+        let found = Db::connect(&params.db)
+            .unwrap()
+            .processing_module(module, &key)
+            .unwrap();
+        assert_eq!(
+            found.params.get("password").map(String::as_str),
+            Some("dci-pass")
+        );
+        assert_eq!(logging::redact(db.password()), "***");
+        assert_eq!(stand_in.mgrctl_calls_of("paramlist").unwrap().len(), 1);
+    }
 }
