@@ -71,8 +71,8 @@ impl Mgrctl {
         let failed = !output.status.success() || answer_error.is_some();
         let outcome = if failed { "failed" } else { "ok" };
         log::info!(
-            "mgrctl {func} {} → {outcome} in {millis} ms",
-            describe_params(params)
+            "mgrctl {} → {outcome} in {millis} ms",
+            describe_call(func, params)
         );
         log::debug!("mgrctl {func} answer: {}", shorten(answer.trim()));
         if !failed {
@@ -264,25 +264,23 @@ fn element_of(start: &BytesStart) -> Result<Element> {
     Ok(element)
 }
 
-/// `name=value ...` for the log: passwords (and the value of a crypted `saveparam`) masked,
-/// long values shortened.
-fn describe_params(params: &[(&str, &str)]) -> String {
+/// `func name=value ...` for the log: passwords (and the value of a crypted `saveparam`)
+/// masked, long values shortened.
+fn describe_call(func: &str, params: &[(&str, &str)]) -> String {
     let crypted = params
         .iter()
         .any(|&(name, value)| name == "crypted" && value == "on");
-    params
-        .iter()
-        .map(|&(name, value)| {
-            let secret =
-                name.to_ascii_lowercase().contains("password") || (crypted && name == "value");
-            if secret {
-                format!("{name}=***")
-            } else {
-                format!("{name}={}", shorten(value))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut text = func.to_owned();
+    for &(name, value) in params {
+        let secret = name.to_ascii_lowercase().contains("password") || (crypted && name == "value");
+        let shown = if secret {
+            "***".to_owned()
+        } else {
+            shorten(value)
+        };
+        text.push_str(&format!(" {name}={shown}"));
+    }
+    text
 }
 
 /// At most [`LOGGED_VALUE_MAX`] characters on one line, with the full length when cut.
@@ -395,23 +393,33 @@ mod tests {
     #[test]
     fn logged_params_mask_passwords_and_shorten_long_values() {
         let long = "x".repeat(500);
-        let text = describe_params(&[
-            ("elid", "5"),
-            ("userpassword", "s3cret"),
-            ("errorxml", &long),
-        ]);
+        let text = describe_call(
+            "runningoperation.edit",
+            &[
+                ("elid", "5"),
+                ("userpassword", "s3cret"),
+                ("errorxml", &long),
+            ],
+        );
         assert!(
-            text.starts_with("elid=5 userpassword=*** errorxml=xxx"),
+            text.starts_with("runningoperation.edit elid=5 userpassword=*** errorxml=xxx"),
             "{text}"
         );
         assert!(text.ends_with("… (500 chars)"), "{text}");
         assert!(!text.contains("s3cret"));
-        let text = describe_params(&[
-            ("name", "userpassword"),
-            ("value", "s3cret"),
-            ("crypted", "on"),
-        ]);
-        assert_eq!(text, "name=userpassword value=*** crypted=on");
+        let text = describe_call(
+            "service.saveparam",
+            &[
+                ("name", "userpassword"),
+                ("value", "s3cret"),
+                ("crypted", "on"),
+            ],
+        );
+        assert_eq!(
+            text,
+            "service.saveparam name=userpassword value=*** crypted=on"
+        );
+        assert_eq!(describe_call("paramlist", &[]), "paramlist");
     }
 
     /// A fake mgrctl that records its arguments, working directory and environment, and
@@ -479,5 +487,38 @@ mod tests {
             .call("paramlist", &[])
             .unwrap_err();
         assert_eq!(classify(&err).0, ErrorKind::Mgrctl);
+    }
+
+    /// The whole chain against the stand-in: `paramlist` through its `sbin/mgrctl`, the awkward
+    /// password through XML, the socket, the relative `CryptKey`, then the database.
+    /// Needs `mgrctl-stand-in` built (`cargo build --workspace`).
+    #[test]
+    fn paramlist_from_the_stand_in_opens_billmanagers_database() {
+        use billmgr_stand_in::{Mgr5Root, TestDb};
+
+        use crate::billmgr::crypto::CryptKey;
+        use crate::billmgr::db::Db;
+
+        let db = TestDb::new("module_paramlist").unwrap();
+        let module = db
+            .add_module("DCI", &[], &[("password", "dci-pass")])
+            .unwrap();
+        let stand_in = Mgr5Root::create(&db).unwrap();
+        let root = MgrRoot::new(stand_in.path());
+
+        let params = Mgrctl::new(&root).paramlist().unwrap();
+        assert_eq!(params.db.password, db.password());
+        assert_eq!(params.crypt_key, stand_in.path().join("etc/billmgr.pem"));
+        let key = CryptKey::load(&params.crypt_key).unwrap();
+        let found = Db::connect(&params.db)
+            .unwrap()
+            .processing_module(module, &key)
+            .unwrap();
+        assert_eq!(
+            found.params.get("password").map(String::as_str),
+            Some("dci-pass")
+        );
+        assert_eq!(logging::redact(db.password()), "***");
+        assert_eq!(stand_in.mgrctl_calls_of("paramlist").unwrap().len(), 1);
     }
 }
