@@ -17,6 +17,7 @@ use mysql::{Conn, OptsBuilder, Params, Row, Value};
 
 use super::crypto::CryptKey;
 use crate::protocol::error::{ErrorKind, ModuleError};
+use crate::provision::order::{Addon, Measure};
 
 /// `item.period` of a trial service.
 const TRIAL_PERIOD: i32 = -100;
@@ -74,27 +75,6 @@ pub struct ItemRecord {
     pub period: i32,
     /// Set for addon items, which are children of a service.
     pub parent: Option<u64>,
-}
-
-/// One addon of a service as BILLmanager computes it (`itemaddons`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddonValue {
-    /// The addon pricelist's intname, else its product type's (`ram`, `ip`, `ncpu`, ...).
-    pub intname: String,
-    /// A number for integer addons, `on`/`off` for booleans, the item's intname for enums;
-    /// empty when BILLmanager has none.
-    pub value: String,
-    /// The unit of an integer addon (`measure.intname`), `None` for others.
-    pub measure: Option<String>,
-}
-
-/// A unit of measure: `relation` of the `lessmeasure` unit make one of this.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Measure {
-    pub id: u64,
-    pub intname: String,
-    pub relation: f64,
-    pub lessmeasure: Option<u64>,
 }
 
 /// A connection to BILLmanager's database.
@@ -266,7 +246,7 @@ impl Db {
     /// every active addon pricelist of the item's tariff (not compound or manual ones; a
     /// compound part only when ordered), valued from the addon item when there is one, else
     /// from the pricelist's defaults.
-    pub fn item_addons(&mut self, item: u64) -> Result<Vec<AddonValue>> {
+    pub fn item_addons(&mut self, item: u64) -> Result<Vec<Addon>> {
         let rows = self.rows(
             &format!("addons of item {item}"),
             "SELECT p.intname, t.intname, p.addontype, p.billtype,
@@ -290,7 +270,7 @@ impl Db {
              ORDER BY p.id, a.id",
             (item,),
         )?;
-        let mut addons: Vec<AddonValue> = Vec::new();
+        let mut addons: Vec<Addon> = Vec::new();
         for row in &rows {
             let addon = AddonRow::from_row(row)?.value();
             // Like BILLmanager's dict: a later row for the same addon replaces the earlier one.
@@ -455,7 +435,7 @@ impl AddonRow {
     }
 
     /// The value BILLmanager's `itemaddons` gives this addon.
-    fn value(self) -> AddonValue {
+    fn value(self) -> Addon {
         let value = match self.addontype {
             ADDON_ENUM => self.item_enum.or(self.pricelist_enum),
             ADDON_BOOLEAN => self.item_bool.or(self.pricelist_bool),
@@ -477,7 +457,7 @@ impl AddonRow {
             }
             (value, _) => value,
         };
-        AddonValue {
+        Addon {
             intname: self
                 .pricelist_intname
                 .or(self.itemtype_intname)
@@ -702,7 +682,7 @@ mod database_tests {
             .unwrap();
         let mut conn = Db::connect(&params_of(&db)).unwrap();
 
-        let value = |addons: &[AddonValue], name: &str| {
+        let value = |addons: &[Addon], name: &str| {
             addons
                 .iter()
                 .find(|a| a.intname == name)
@@ -770,7 +750,7 @@ mod tests {
         let addon = integer(Some(16.0), Some(48.0)).value();
         assert_eq!(
             addon,
-            AddonValue {
+            Addon {
                 intname: "ram".into(),
                 value: "64".into(),
                 measure: Some("gb".into())

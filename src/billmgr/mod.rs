@@ -3,6 +3,7 @@
 
 pub mod crypto;
 pub mod db;
+pub mod lock;
 pub mod logging;
 pub mod mgrctl;
 pub mod paths;

@@ -23,5 +23,6 @@ pub fn run(_root: &MgrRoot, invocation: &Invocation) -> Result<Option<Element>> 
                 .context("reading the connection form from stdin")?;
             check_connection::run(&form).map(Some)
         }
+        _ => Ok(None),
     }
 }

@@ -69,6 +69,8 @@ pub mod field {
     pub const ID: &str = "id";
     pub const EMAIL: &str = "email";
     pub const LOCATION_ID: &str = "location_id";
+    pub const NOTES: &str = "notes";
+    pub const OWNER_EMAIL: &str = "owner_email";
 }
 
 /// Every list endpoint answers `{"list": [...], "size": <total matching>}`.

@@ -36,10 +36,31 @@ pub enum Format {
 pub enum Command {
     Features,
     CheckConnection,
+    Open { item: u64 },
+    Suspend { item: u64 },
+    Resume { item: u64 },
+    Close { item: u64 },
+    SyncItem { item: u64 },
+    Reboot { item: u64 },
+    GetServerConfig { module: u64 },
+    SyncServer { module: u64 },
+    TransitionControlpanel { item: u64 },
 }
 
 /// Every `--command` value this version runs; `features` declares all of them but itself.
-pub const COMMANDS: &[&str] = &["features", "check_connection"];
+pub const COMMANDS: &[&str] = &[
+    "features",
+    "check_connection",
+    "open",
+    "suspend",
+    "resume",
+    "close",
+    "sync_item",
+    "reboot",
+    "get_server_config",
+    "sync_server",
+    "transition_controlpanel",
+];
 
 impl Command {
     /// The `--command` value, also BILLmanager's feature name.
@@ -47,12 +68,30 @@ impl Command {
         match self {
             Command::Features => "features",
             Command::CheckConnection => "check_connection",
+            Command::Open { .. } => "open",
+            Command::Suspend { .. } => "suspend",
+            Command::Resume { .. } => "resume",
+            Command::Close { .. } => "close",
+            Command::SyncItem { .. } => "sync_item",
+            Command::Reboot { .. } => "reboot",
+            Command::GetServerConfig { .. } => "get_server_config",
+            Command::SyncServer { .. } => "sync_server",
+            Command::TransitionControlpanel { .. } => "transition_controlpanel",
         }
     }
 
     /// The service item the command acts on, if any.
     pub fn item(&self) -> Option<u64> {
-        None
+        match *self {
+            Command::Open { item }
+            | Command::Suspend { item }
+            | Command::Resume { item }
+            | Command::Close { item }
+            | Command::SyncItem { item }
+            | Command::Reboot { item }
+            | Command::TransitionControlpanel { item } => Some(item),
+            _ => None,
+        }
     }
 }
 
@@ -205,6 +244,15 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
     Ok(match name.as_str() {
         "features" => Command::Features,
         "check_connection" => Command::CheckConnection,
+        "open" => Command::Open { item: item()? },
+        "suspend" => Command::Suspend { item: item()? },
+        "resume" => Command::Resume { item: item()? },
+        "close" => Command::Close { item: item()? },
+        "sync_item" => Command::SyncItem { item: item()? },
+        "reboot" => Command::Reboot { item: item()? },
+        "get_server_config" => Command::GetServerConfig { module: module()? },
+        "sync_server" => Command::SyncServer { module: module()? },
+        "transition_controlpanel" => Command::TransitionControlpanel { item: item()? },
         other => {
             return Err(usage(format!(
                 "unknown command '{other}' (see --help for the commands)"

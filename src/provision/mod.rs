@@ -14,6 +14,7 @@
 pub mod availability;
 pub mod close_plan;
 pub mod closest;
+pub mod install;
 pub mod label;
 pub mod matching;
 pub mod open_plan;

@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use super::install::{InstallRecord, InstallState, install_state};
 use super::ownership::{self, Holder, ItemNote, NotOwned, NoteStage, not_owned};
 use super::server_state::{self, OS_INSTALL, id_list};
 use crate::dci::api::{IpFamily, PortStatus, PowerStatus, Server};
@@ -23,6 +24,8 @@ pub struct OpenTarget<'a> {
     pub ip_v6: u32,
     /// The ordered OS template name (`ostempl`).
     pub template: &'a str,
+    /// The item's own install, see [`InstallRecord`].
+    pub install: InstallRecord,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +50,8 @@ pub enum OpenStep {
     /// Start `os_install` with the ordered template.
     InstallOs,
     WaitInstall,
+    /// The item's install failed: release what open took and hand the service to staff.
+    InstallFailed,
     /// Save `ip`, `username`, `userpassword`, then `service.postopen`.
     Finish,
 }
@@ -64,6 +69,7 @@ impl fmt::Display for OpenStep {
             OpenStep::PowerOn => f.write_str("power on"),
             OpenStep::InstallOs => f.write_str("install the OS"),
             OpenStep::WaitInstall => f.write_str("wait for the install"),
+            OpenStep::InstallFailed => f.write_str("release the server after the failed install"),
             OpenStep::Finish => f.write_str("save the service params and report the service open"),
         }
     }
@@ -95,10 +101,13 @@ pub fn open_plan(server: &Server, target: &OpenTarget) -> Result<Vec<OpenStep>, 
         _ => {}
     }
 
+    let install = install_state(server, target.install, target.template);
+    if let InstallState::Failed { .. } = install {
+        return Ok(vec![OpenStep::InstallFailed]);
+    }
+    let installing = matches!(install, InstallState::Running { .. });
     let mut steps = Vec::new();
-    let running = server_state::running_operation(server);
-    let installing = running.is_some_and(|op| op.kind == OS_INSTALL);
-    if running.is_some() && !installing {
+    if server_state::running_operation(server).is_some() && !installing {
         steps.push(OpenStep::WaitOperation);
     }
     if !owned {
@@ -129,11 +138,10 @@ pub fn open_plan(server: &Server, target: &OpenTarget) -> Result<Vec<OpenStep>, 
     if !installing && server.power_status == PowerStatus::Off {
         steps.push(OpenStep::PowerOn);
     }
-    if !server_state::installed(server, target.template) {
-        if !installing {
-            steps.push(OpenStep::InstallOs);
-        }
-        steps.push(OpenStep::WaitInstall);
+    match install {
+        InstallState::Needed => steps.extend([OpenStep::InstallOs, OpenStep::WaitInstall]),
+        InstallState::Running { .. } => steps.push(OpenStep::WaitInstall),
+        InstallState::Done { .. } | InstallState::Failed { .. } => {}
     }
     steps.push(OpenStep::Finish);
     Ok(steps)
@@ -158,6 +166,27 @@ mod tests {
         ip_v4: u32,
         ip_v6: u32,
     ) -> Result<Vec<OpenStep>, NotOwned> {
+        plan_with(server, saved, ip_v4, ip_v6, InstallRecord::NotStarted)
+    }
+
+    /// As after our own install request, operation 89.
+    fn plan_started(server: &Server, ip_v4: u32) -> Result<Vec<OpenStep>, NotOwned> {
+        plan_with(
+            server,
+            Some(1),
+            ip_v4,
+            0,
+            InstallRecord::Started { operation: 89 },
+        )
+    }
+
+    fn plan_with(
+        server: &Server,
+        saved: Option<u64>,
+        ip_v4: u32,
+        ip_v6: u32,
+        install: InstallRecord,
+    ) -> Result<Vec<OpenStep>, NotOwned> {
         let holder = holder();
         open_plan(
             server,
@@ -167,6 +196,7 @@ mod tests {
                 ip_v4,
                 ip_v6,
                 template: "Debian-12",
+                install,
             },
         )
     }
@@ -250,13 +280,23 @@ mod tests {
         let mut server = owned(1, "client@example.com", 42);
         server.operation = Some(operation(89, "os_install", OperationStatus::Running));
         server.power_status = PowerStatus::Off;
-        assert_eq!(plan(&server, Some(1), 1, 0), Ok(vec![WaitInstall, Finish]));
+        assert_eq!(plan_started(&server, 1), Ok(vec![WaitInstall, Finish]));
+    }
+
+    #[test]
+    fn a_stock_server_with_an_old_install_of_the_template_is_installed_again() {
+        let server = owned(1, "client@example.com", 42);
+        assert_eq!(
+            plan(&server, Some(1), 1, 0),
+            Ok(vec![InstallOs, WaitInstall, Finish])
+        );
     }
 
     #[test]
     fn a_finished_install_is_never_repeated() {
-        let server = owned(1, "client@example.com", 42);
-        assert_eq!(plan(&server, Some(1), 1, 0), Ok(vec![Finish]));
+        let mut server = owned(1, "client@example.com", 42);
+        server.operation = Some(operation(89, "os_install", OperationStatus::Ok));
+        assert_eq!(plan_started(&server, 1), Ok(vec![Finish]));
         // Ports brought down and power off in the meantime are fixed, without a reinstall.
         let mut server = server;
         server.power_status = PowerStatus::Off;
@@ -264,23 +304,17 @@ mod tests {
             .switch_connection
             .push(port(13, false, PortStatus::Down));
         assert_eq!(
-            plan(&server, Some(1), 1, 0),
+            plan_started(&server, 1),
             Ok(vec![EnablePorts(vec![13]), PowerOn, Finish])
         );
     }
 
     #[test]
-    fn another_template_or_a_failed_install_is_installed_again() {
-        let mut server = owned(1, "client@example.com", 42);
-        if let Some(template) = server.os_template.as_mut() {
-            template.name = "CentOS-7".into();
-        }
-        assert_eq!(
-            plan(&server, Some(1), 1, 0),
-            Ok(vec![InstallOs, WaitInstall, Finish])
-        );
+    fn a_failed_install_of_ours_is_released() {
         let mut failed = owned(1, "client@example.com", 42);
         failed.operation = Some(operation(89, "os_install", OperationStatus::Failed));
+        assert_eq!(plan_started(&failed, 1), Ok(vec![InstallFailed]));
+        // A failure of somebody else's earlier install is not ours: install afresh.
         assert_eq!(
             plan(&failed, Some(1), 1, 0),
             Ok(vec![InstallOs, WaitInstall, Finish])

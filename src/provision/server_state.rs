@@ -51,19 +51,6 @@ pub fn running_operation(server: &Server) -> Option<&Operation> {
         .filter(|operation| operation.status == OperationStatus::Running)
 }
 
-/// Whether the last operation is an OS install of `template` that finished.
-pub fn installed(server: &Server, template: &str) -> bool {
-    let install_ok = server
-        .operation
-        .as_ref()
-        .is_some_and(|op| op.kind == OS_INSTALL && op.status == OperationStatus::Ok);
-    install_ok
-        && server
-            .os_template
-            .as_ref()
-            .is_some_and(|t| t.name == template)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,20 +83,5 @@ mod tests {
         );
         assert_eq!(ip_count(&server, IpFamily::Ipv4), 2);
         assert_eq!(ip_count(&server, IpFamily::Ipv6), 1);
-    }
-
-    #[test]
-    fn installed_needs_a_finished_install_of_that_template() {
-        let server = owned(1, "c@example.com", 42);
-        assert!(installed(&server, "Debian-12"));
-        assert!(!installed(&server, "Ubuntu-24.04"));
-        let mut running = server.clone();
-        running.operation = Some(operation(89, OS_INSTALL, OperationStatus::Running));
-        assert!(!installed(&running, "Debian-12"));
-        assert_eq!(running_operation(&running).map(|op| op.id), Some(89));
-        let mut diagnosed = server;
-        diagnosed.operation = Some(operation(90, DIAGNOSTICS, OperationStatus::Ok));
-        assert!(!installed(&diagnosed, "Debian-12"));
-        assert!(running_operation(&diagnosed).is_none());
     }
 }

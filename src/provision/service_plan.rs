@@ -4,6 +4,7 @@
 //! first; sync_item judges ownership itself, because a server that no longer belongs to the item
 //! is drift to report, not an error.
 
+use super::install::{InstallRecord, InstallState, install_state};
 use std::fmt;
 
 use super::ownership::{self, Holder};
@@ -126,6 +127,8 @@ pub struct SyncItem<'a> {
     pub saved_ip: Option<&'a str>,
     /// The ordered template (`ostempl`), to recognise the open's install.
     pub template: Option<&'a str>,
+    /// The open's own install (param `install_operation`).
+    pub install: InstallRecord,
 }
 
 /// Something wrong that sync_item cannot fix: report it once (log and a BILLmanager task).
@@ -213,9 +216,12 @@ pub fn sync_plan(server: Option<&Server>, item: &SyncItem) -> Vec<SyncAction> {
     let mut actions = Vec::new();
     match item.status {
         ItemStatus::Ordered | ItemStatus::Processing => {
-            let finished = item
-                .template
-                .is_some_and(|template| server_state::installed(server, template));
+            let finished = item.template.is_some_and(|template| {
+                matches!(
+                    install_state(server, item.install, template),
+                    InstallState::Done { .. }
+                )
+            });
             return if finished {
                 vec![SyncAction::FinishOpen]
             } else {
@@ -351,6 +357,7 @@ mod tests {
                 holder: &holder,
                 saved_ip,
                 template: Some("Debian-12"),
+                install: InstallRecord::Started { operation: 88 },
             },
         )
     }
@@ -446,18 +453,25 @@ mod tests {
             sync(Some(&server), ItemStatus::Processing, None),
             vec![SyncAction::FinishOpen]
         );
-        let mut reserved = server.clone();
-        reserved.operation = Some(operation(70, "diagnostics", OperationStatus::Ok));
+        let holder = holder();
+        // Reserved by a closest match: the template on it is not the open's install.
+        let reserved = SyncItem {
+            status: ItemStatus::Processing,
+            holder: &holder,
+            saved_ip: None,
+            template: Some("Debian-12"),
+            install: InstallRecord::NotStarted,
+        };
         assert_eq!(
-            sync(Some(&reserved), ItemStatus::Processing, None),
+            sync_plan(Some(&server), &reserved),
             nothing("the open has not installed the OS yet")
         );
-        let holder = holder();
         let without_template = SyncItem {
             status: ItemStatus::Processing,
             holder: &holder,
             saved_ip: None,
             template: None,
+            install: InstallRecord::NotStarted,
         };
         assert_eq!(
             sync_plan(Some(&server), &without_template),

@@ -1,0 +1,93 @@
+//! File locks under BILLmanager's `tmp/`, the way BILLmanager's own modules serialise work
+//! (`FileLock(tmp/...)`): one per location so two opens never judge the same stock at once, one
+//! per item so BILLmanager's retry cannot run beside a run that is still going.
+//!
+//! The kernel drops a lock when its process dies, even by SIGKILL, so a killed run never leaves
+//! a stale lock behind.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::paths::MgrRoot;
+use crate::protocol::error::{ErrorKind, ModuleError};
+
+/// Held until dropped.
+#[derive(Debug)]
+pub struct FileLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl FileLock {
+    /// Waits for the lock of `name` (a file under `tmp/`).
+    pub fn wait(root: &MgrRoot, name: &str) -> Result<FileLock> {
+        let path = lock_path(root, name);
+        let file = open(&path)?;
+        file.lock()
+            .with_context(|| format!("locking {}", path.display()))?;
+        log::debug!("locked {}", path.display());
+        Ok(FileLock { _file: file, path })
+    }
+
+    /// Takes the lock of `name` or fails at once, naming `what` holds it.
+    pub fn try_take(root: &MgrRoot, name: &str, what: &str) -> Result<FileLock> {
+        let path = lock_path(root, name);
+        let file = open(&path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(FileLock { _file: file, path }),
+            Err(TryLockError::WouldBlock) => Err(ModuleError::new(
+                ErrorKind::Internal,
+                what,
+                format!(
+                    "another pmdci6 run is still working on {what} (lock {}); this run changes nothing and will be retried",
+                    path.display()
+                ),
+            )
+            .into()),
+            Err(TryLockError::Error(err)) => Err(err).with_context(|| format!("locking {}", path.display())),
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        log::debug!("unlocked {}", self.path.display());
+    }
+}
+
+fn lock_path(root: &MgrRoot, name: &str) -> PathBuf {
+    root.tmp_dir().join(format!("pmdci6-{name}.lock"))
+}
+
+fn open(path: &Path) -> Result<File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("opening lock file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_take_fails_while_held_and_succeeds_after() {
+        let dir = std::env::temp_dir().join(format!("pmdci6-lock-test-{}", std::process::id()));
+        let root = MgrRoot::new(&dir);
+        let held = FileLock::wait(&root, "item-1").expect("first lock");
+        let err = FileLock::try_take(&root, "item-1", "item 1")
+            .err()
+            .expect("busy");
+        assert!(err.to_string().contains("item 1"), "{err}");
+        drop(held);
+        assert!(FileLock::try_take(&root, "item-1", "item 1").is_ok());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

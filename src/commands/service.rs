@@ -1,0 +1,200 @@
+//! What every command on a service reads before it acts: BILLmanager's database and key, the
+//! item, its processing module and connection, the customer, and the server it holds.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+
+use super::session::dci_client;
+use crate::billmgr::crypto::CryptKey;
+use crate::billmgr::db::{Db, ItemRecord, ProcessingModule};
+use crate::billmgr::mgrctl::Mgrctl;
+use crate::billmgr::paths::MgrRoot;
+use crate::dci::api::{Server, field};
+use crate::dci::client::{Client, is_not_found};
+use crate::dci::filter::{Filter, Literal};
+use crate::protocol::connection::Connection;
+use crate::protocol::error::{ErrorKind, ModuleError, fail};
+use crate::provision::ownership::{Holder, ItemNote, item_note};
+
+/// The name this module has in `processingmodule.module`.
+pub const MODULE_NAME: &str = "pmdci6";
+
+/// BILLmanager's side: `mgrctl` for writes, the database and the key for reads.
+pub struct Billing {
+    pub mgrctl: Mgrctl,
+    pub db: Db,
+    pub key: CryptKey,
+}
+
+impl Billing {
+    pub fn connect(root: &MgrRoot) -> Result<Billing> {
+        let mgrctl = Mgrctl::new(root);
+        let params = mgrctl.paramlist().context("asking BILLmanager for its database (paramlist)")?;
+        let db = Db::connect(&params.db)?;
+        let key = CryptKey::load(&params.crypt_key)?;
+        Ok(Billing { mgrctl, db, key })
+    }
+
+    /// `service.saveparam`, in the Python form (the param name is the key).
+    pub fn save_param(&self, item: u64, name: &str, value: &str, crypted: bool) -> Result<()> {
+        let elid = item.to_string();
+        let crypted = if crypted { "on" } else { "off" };
+        self.mgrctl
+            .call("service.saveparam", &[("sok", "ok"), ("elid", &elid), (name, value), ("crypted", crypted)])
+            .map(drop)
+            .with_context(|| format!("saving param {name} of item {item}"))
+    }
+
+    /// `service.post<what>`: tells BILLmanager the operation is done.
+    pub fn report(&self, func: &str, item: u64) -> Result<()> {
+        let elid = item.to_string();
+        self.mgrctl.call(func, &[("sok", "ok"), ("elid", &elid)]).map(drop)
+    }
+
+    /// A task for the module's department, so staff see what to do by hand; and the running
+    /// operation switched to manual so BILLmanager stops retrying it.
+    pub fn hand_to_staff(&self, command: &str, item: u64, running_operation: Option<u64>, text: &str) -> Result<()> {
+        let item_id = item.to_string();
+        if let Some(ro) = running_operation {
+            self.mgrctl
+                .call("runningoperation.setmanual", &[("elid", &ro.to_string())])
+                .context("switching the running operation to manual")?;
+        }
+        let answer = self
+            .mgrctl
+            .call("task.gettype", &[("operation", command), ("item", &item_id)])
+            .context("asking BILLmanager for the task type")?;
+        let Some(task_type) = crate::billmgr::mgrctl::find_value(&answer, "task_type")?.filter(|t| !t.is_empty()) else {
+            log::warn!("BILLmanager has no task type for '{command}'; no task created. For staff: {text}");
+            return Ok(());
+        };
+        let ro = running_operation.map(|r| r.to_string()).unwrap_or_default();
+        self.mgrctl
+            .call(
+                "task.edit",
+                &[("sok", "ok"), ("item", &item_id), ("runningoperation", &ro), ("type", &task_type), ("params", text)],
+            )
+            .map(drop)
+            .context("creating the task for staff")
+    }
+}
+
+/// A service item of this module, with what the commands need about it.
+pub struct Service {
+    pub item: ItemRecord,
+    pub module: ProcessingModule,
+    pub connection: Connection,
+    pub params: BTreeMap<String, String>,
+    pub email: Option<String>,
+}
+
+impl Service {
+    pub fn load(billing: &mut Billing, item_id: u64) -> Result<Service> {
+        let object = format!("item {item_id}");
+        let item = billing
+            .db
+            .item(item_id)?
+            .ok_or_else(|| ModuleError::new(ErrorKind::Item, &object, format!("item {item_id} does not exist in BILLmanager")))?;
+        if let Some(parent) = item.parent {
+            return fail(ErrorKind::Item, object, format!("item {item_id} is an addon of service {parent}, not a service"));
+        }
+        let module_id = item.processingmodule.ok_or_else(|| {
+            ModuleError::new(ErrorKind::Item, &object, format!("item {item_id} has no processing module"))
+        })?;
+        let module = billing.db.processing_module(module_id, &billing.key)?;
+        if module.module != MODULE_NAME {
+            return fail(
+                ErrorKind::Item,
+                object,
+                format!(
+                    "item {item_id} belongs to processing module {} ({}), not to {MODULE_NAME}",
+                    module.id, module.module
+                ),
+            );
+        }
+        crate::billmgr::logging::register_secret(module.params.get("password").map(String::as_str).unwrap_or(""));
+        let connection = Connection::from_params(&module.params, &|name| std::env::var(name).ok())
+            .with_context(|| format!("processing module {} ({})", module.id, module.name))?;
+        let params = billing.db.item_params(item_id)?;
+        let email = billing.db.account_email(item.account)?;
+        Ok(Service {
+            item,
+            module,
+            connection,
+            params,
+            email,
+        })
+    }
+
+    pub fn id(&self) -> u64 {
+        self.item.id
+    }
+
+    /// The DCImanager client, with the session token kept in BILLmanager's `var/` between runs
+    /// so that frequent commands (sync_item) do not log in every time.
+    pub fn client(&self, root: &MgrRoot) -> Result<Client> {
+        let cache = root.var_dir().join(format!("pmdci6-{}.token", self.module.id));
+        dci_client(&self.connection, Some(cache))
+    }
+
+    /// Who must own the item's server: the customer's e-mail and the item's mark in the notes.
+    pub fn holder(&self) -> Result<Holder> {
+        let email = self.email.clone().ok_or_else(|| {
+            ModuleError::new(
+                ErrorKind::NoEmail,
+                format!("item {}", self.id()),
+                format!(
+                    "the customer (account {}) of item {} has no e-mail: DCImanager needs one for the server's owner; set it in BILLmanager",
+                    self.item.account,
+                    self.id()
+                ),
+            )
+        })?;
+        Ok(Holder { item: self.id(), email })
+    }
+
+    pub fn saved_server_id(&self) -> Result<Option<u64>> {
+        match self.params.get("serverid").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(text) => text.parse().map(Some).map_err(|_| {
+                ModuleError::new(
+                    ErrorKind::Item,
+                    format!("item {}", self.id()),
+                    format!("param serverid of item {} is '{text}', not a server id", self.id()),
+                )
+                .into()
+            }),
+        }
+    }
+
+    /// The server this item holds: by its saved `serverid`, else by the item's mark in the
+    /// notes (a run killed before it saved `serverid`). `None` when it holds none.
+    pub fn find_server(&self, client: &Client) -> Result<Option<Server>> {
+        if let Some(id) = self.saved_server_id()? {
+            return match client.server(id) {
+                Ok(server) => Ok(Some(server)),
+                Err(err) if is_not_found(&err) => Err(err.context(ModuleError::new(
+                    ErrorKind::Item,
+                    format!("item {}", self.id()),
+                    format!(
+                        "server {id} saved in param serverid of item {} no longer exists in DCImanager; check the service by hand",
+                        self.id()
+                    ),
+                ))),
+                Err(err) => Err(err).with_context(|| format!("reading server {id} of item {}", self.id())),
+            };
+        }
+        let mark = item_note(self.id());
+        let filter = Filter::cp(field::NOTES, Literal::string(&format!("{mark}%"))?);
+        let mut found = None;
+        client.for_each_server_page(Some(filter), |page| {
+            found = found.take().or_else(|| {
+                page.into_iter()
+                    .find(|s| ItemNote::read(&s.notes).is_some_and(|n| n.item == self.id()))
+            });
+            Ok(())
+        })?;
+        Ok(found)
+    }
+}
