@@ -189,7 +189,9 @@ impl World {
                 id: u.id,
                 email: u.email.clone(),
             })
-            .ok_or_else(|| ApiError::bad_request(format!("user {user} not found")).with_value(user))?;
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("user {user} not found")).with_value(user)
+            })?;
         if self.claims_to_steal > 0 {
             self.claims_to_steal -= 1;
             self.steal(id);
@@ -197,7 +199,9 @@ impl World {
         let server = find(&mut self.servers, id)?;
         ensure_idle(server)?;
         if server.owner().is_some() {
-            return Err(ApiError::conflict(format!("server {id} already has an owner")).with_value(id));
+            return Err(
+                ApiError::conflict(format!("server {id} already has an owner")).with_value(id),
+            );
         }
         server.set_owner(Some(owner));
         Ok(())
@@ -246,7 +250,12 @@ impl World {
     }
 
     /// The link follows the port's administrative state.
-    pub fn set_port(&mut self, id: u64, connection: u64, status: PortStatus) -> Result<(), ApiError> {
+    pub fn set_port(
+        &mut self,
+        id: u64,
+        connection: u64,
+        status: PortStatus,
+    ) -> Result<(), ApiError> {
         let server = find(&mut self.servers, id)?;
         let port = server
             .switch_connection
@@ -272,10 +281,9 @@ impl World {
         if count == 0 {
             return Err(ApiError::bad_request("count must be at least 1"));
         }
-        let found = self
-            .pools
-            .get(&pool)
-            .ok_or_else(|| ApiError::bad_request(format!("pool {pool} not found")).with_value(pool))?;
+        let found = self.pools.get(&pool).ok_or_else(|| {
+            ApiError::bad_request(format!("pool {pool} not found")).with_value(pool)
+        })?;
         let subnet = found.subnet(family).ok_or_else(|| {
             ApiError::bad_request(format!("pool {pool} has no {} network", family.as_str()))
                 .with_value(pool)

@@ -228,8 +228,16 @@ mod tests {
         assert!(Network::parse("203.0.113.1/24").is_err());
         assert!(Network::parse("203.0.113.0/33").is_err());
         assert!(Network::parse("203.0.113.0").is_err());
-        assert!(Network::parse("2001:db8:1::/64").unwrap().contains(&ip("2001:db8:1::ffff")));
-        assert!(Network::parse("0.0.0.0/0").unwrap().contains(&ip("8.8.8.8")));
+        assert!(
+            Network::parse("2001:db8:1::/64")
+                .unwrap()
+                .contains(&ip("2001:db8:1::ffff"))
+        );
+        assert!(
+            Network::parse("0.0.0.0/0")
+                .unwrap()
+                .contains(&ip("8.8.8.8"))
+        );
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! One handler per endpoint: reads the request body exactly (unknown or missing fields are a
 //! 400), performs the call on the installation and writes the answer.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::actions::{Installation, NewUser, ServerEdit};
@@ -111,45 +112,58 @@ fn body<T: DeserializeOwned>(call: &Call<'_>) -> Result<T, ApiError> {
     serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("bad body: {e}")))
 }
 
-fn to_json(value: &impl serde::Serialize) -> Result<Value, ApiError> {
-    serde_json::to_value(value).map_err(|e| ApiError::new(500, format!("encoding the answer: {e}")))
+/// The answer's JSON text, written straight from the objects: a page of a thousand servers
+/// costs no intermediate JSON tree.
+fn text(value: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(value)
+        .map_err(|e| ApiError::new(500, format!("encoding the answer: {e}")))
 }
 
-fn list<'a, T: Record + serde::Serialize>(
+#[derive(Serialize)]
+struct ListAnswer<'a, T> {
+    list: Vec<&'a T>,
+    size: usize,
+}
+
+fn list<'a, T: Record + Serialize>(
     params: &Params,
     records: impl IntoIterator<Item = &'a T>,
-) -> Result<Value, ApiError> {
+) -> Result<String, ApiError> {
     let page = params.list_query::<T>()?.apply(records);
-    Ok(json!({"list": to_json(&page.items)?, "size": page.size}))
+    text(&ListAnswer {
+        list: page.items,
+        size: page.size,
+    })
 }
 
-fn found<T: serde::Serialize>(what: &str, id: u64, object: Option<&T>) -> Result<Value, ApiError> {
+fn found<T: Serialize>(what: &str, id: u64, object: Option<&T>) -> Result<String, ApiError> {
     match object {
-        Some(object) => to_json(object),
+        Some(object) => text(object),
         None => Err(ApiError::not_found(format!("{what} {id} not found")).with_value(id)),
     }
 }
 
-fn done() -> Value {
-    json!({})
+fn done() -> String {
+    "{}".to_string()
 }
 
-fn started(operation: u64) -> Value {
-    json!({"operation": {"id": operation}})
+fn started(operation: u64) -> String {
+    json!({"operation": {"id": operation}}).to_string()
 }
 
-pub fn handle(world: &mut World, call: Call<'_>) -> Result<Value, ApiError> {
+/// The answer's JSON text.
+pub fn handle(world: &mut World, call: Call<'_>) -> Result<String, ApiError> {
     use Endpoint as E;
     let now = call.now;
     match &call.endpoint {
         E::Login => {
             let credentials: Credentials = body(&call)?;
             let issued = world.login(&credentials.email, &credentials.password, now)?;
-            Ok(json!({"token": issued.token, "expires_at": issued.expires_at}))
+            Ok(json!({"token": issued.token, "expires_at": issued.expires_at}).to_string())
         }
         E::KeyLogin => {
             let key: KeyBody = body(&call)?;
-            Ok(json!({"token": world.key_login(&key.key, now)?}))
+            Ok(json!({"token": world.key_login(&key.key, now)?}).to_string())
         }
         E::RevokeToken(token) => {
             let caller = call
@@ -160,10 +174,10 @@ pub fn handle(world: &mut World, call: Call<'_>) -> Result<Value, ApiError> {
         }
         E::UserKey(user) => {
             body::<Empty>(&call)?;
-            Ok(json!({"key": world.issue_key(user)?}))
+            Ok(json!({"key": world.issue_key(user)?}).to_string())
         }
         E::ListServers => list::<Server>(call.params, world.servers.values()),
-        E::ShowServer(id) => to_json(world.server(*id)?),
+        E::ShowServer(id) => text(world.server(*id)?),
         E::EditServer(id) => {
             let edit: EditBody = body(&call)?;
             let edit = ServerEdit {
@@ -192,7 +206,7 @@ pub fn handle(world: &mut World, call: Call<'_>) -> Result<Value, ApiError> {
         E::AddIps(id) => {
             let request: AddIpsBody = body(&call)?;
             let added = world.add_ips(*id, request.pool, request.family, request.count)?;
-            Ok(json!({"ip": to_json(&added)?}))
+            text(&BTreeMap::from([("ip", added)]))
         }
         E::RemoveIp { server, ip } => world.remove_ip(*server, *ip).map(|()| done()),
         E::InstallOs(id) => {
@@ -225,14 +239,14 @@ pub fn handle(world: &mut World, call: Call<'_>) -> Result<Value, ApiError> {
                 password: request.password,
                 role: request.role,
             })?;
-            Ok(json!({"id": id}))
+            Ok(json!({"id": id}).to_string())
         }
         E::ListLocations => list(call.params, world.locations.values()),
         E::ShowLocation(id) => found("location", *id, world.locations.get(id)),
         E::ListRacks => list(call.params, world.racks.values()),
         E::ShowRack(id) => found("rack", *id, world.racks.get(id)),
         E::ListPools => list(call.params, &world.pool_views()),
-        E::PoolSettings => to_json(&world.pool_settings),
+        E::PoolSettings => text(&world.pool_settings),
         E::ListTemplates => list(call.params, world.templates.values()),
         E::ListScripts => list(call.params, world.scripts.values()),
     }

@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tiny_http::{Header, Request, Response};
 
 use crate::error::ApiError;
@@ -103,7 +103,13 @@ fn handle(mut request: Request, shared: &Shared) {
     match faults.answer {
         Some(AnswerFault::Unavailable) => {
             let error = ApiError::new(503, "service unavailable, try again later");
-            return answer(request, record, shared, error.status, &error.body().to_string());
+            return answer(
+                request,
+                record,
+                shared,
+                error.status,
+                &error.body().to_string(),
+            );
         }
         Some(AnswerFault::MalformedBody) => {
             let text = "<html><body>502 Bad Gateway</body></html>";
@@ -123,11 +129,11 @@ fn handle(mut request: Request, shared: &Shared) {
         (_, Err(error)) => Err(error),
         (Ok(_), Ok(params)) => dispatch(&request, &method, raw_path, &params, &body, shared),
     };
-    let (status, json) = match outcome {
-        Ok(json) => (200, json),
-        Err(error) => (error.status, error.body()),
+    let (status, text) = match outcome {
+        Ok(text) => (200, text),
+        Err(error) => (error.status, error.body().to_string()),
     };
-    answer(request, record, shared, status, &json.to_string());
+    answer(request, record, shared, status, &text);
 }
 
 fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
@@ -158,13 +164,15 @@ fn dispatch(
     params: &Params,
     body: &str,
     shared: &Shared,
-) -> Result<Value, ApiError> {
+) -> Result<String, ApiError> {
     if header(request, "isp-box-instance") != Some("true") {
-        return Err(ApiError::bad_request("header isp-box-instance: true is missing"));
+        return Err(ApiError::bad_request(
+            "header isp-box-instance: true is missing",
+        ));
     }
     let method = Method::parse(method);
-    let segments = routes::segments(raw_path)
-        .ok_or_else(|| ApiError::bad_request("bad encoding in path"))?;
+    let segments =
+        routes::segments(raw_path).ok_or_else(|| ApiError::bad_request("bad encoding in path"))?;
     let endpoint = routes::resolve(method, &segments)?;
     let now = Instant::now();
     let mut world = shared.world();
@@ -262,8 +270,9 @@ fn control(mut request: Request, path: &str, shared: &Shared) {
     let mut body = String::new();
     let read = request.as_reader().read_to_string(&mut body);
     let outcome = match (method.as_str(), path) {
-        ("GET", "/_sim/requests") => serde_json::to_value(shared.requests())
-            .map_err(|e| ApiError::new(500, e.to_string())),
+        ("GET", "/_sim/requests") => {
+            serde_json::to_value(shared.requests()).map_err(|e| ApiError::new(500, e.to_string()))
+        }
         ("DELETE", "/_sim/requests") => {
             shared.clear_requests();
             Ok(json!({}))

@@ -303,7 +303,10 @@ impl Inventory {
                         String::new()
                     },
                     location_id: 1,
-                    rack: Some(NamedRef { id: rack, name: None }),
+                    rack: Some(NamedRef {
+                        id: rack,
+                        name: None,
+                    }),
                     configuration: if awaiting_diagnostics {
                         String::new()
                     } else {

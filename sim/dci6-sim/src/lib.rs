@@ -111,8 +111,11 @@ impl Sim {
         let stopping = Arc::new(AtomicBool::new(false));
         let workers = (0..options.workers.max(1))
             .map(|n| {
-                let (server, shared, stopping) =
-                    (Arc::clone(&server), Arc::clone(&shared), Arc::clone(&stopping));
+                let (server, shared, stopping) = (
+                    Arc::clone(&server),
+                    Arc::clone(&shared),
+                    Arc::clone(&stopping),
+                );
                 thread::Builder::new()
                     .name(format!("dci6-sim-{n}"))
                     .spawn(move || http::serve(&server, &shared, &stopping))
@@ -192,8 +195,8 @@ impl SimHandle {
             .and_then(|s| serde_json::to_value(s).context("showing the server"))?;
         let mut edited = server;
         edit(&mut edited);
-        let spec: ServerSpec = serde_json::from_value(edited)
-            .with_context(|| format!("reading server {id} back"))?;
+        let spec: ServerSpec =
+            serde_json::from_value(edited).with_context(|| format!("reading server {id} back"))?;
         anyhow::ensure!(spec.id == id, "the server's id cannot change");
         world
             .replace_server(spec, Instant::now())

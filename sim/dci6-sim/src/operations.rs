@@ -248,13 +248,19 @@ mod tests {
 
         operations.settle(&mut servers, t0 + Duration::from_millis(500));
         let operation = servers[&1].operation.as_ref().unwrap();
-        assert_eq!((operation.id, operation.status), (id, OperationStatus::Running));
+        assert_eq!(
+            (operation.id, operation.status),
+            (id, OperationStatus::Running)
+        );
         assert_eq!(operation.progress, 50);
 
         operations.settle(&mut servers, t0 + Duration::from_millis(1000));
         let server = &servers[&1];
         let operation = server.operation.as_ref().unwrap();
-        assert_eq!((operation.status, operation.progress), (OperationStatus::Ok, 100));
+        assert_eq!(
+            (operation.status, operation.progress),
+            (OperationStatus::Ok, 100)
+        );
         assert_eq!(server.os_template.as_ref().unwrap().name, "Debian-12");
         assert_eq!(server.domain, "web.example.com");
     }
@@ -269,13 +275,19 @@ mod tests {
         operations.start(servers.get_mut(&1).unwrap(), kind.clone(), t0);
         operations.settle(&mut servers, t0);
         let server = &servers[&1];
-        assert_eq!(server.operation.as_ref().unwrap().status, OperationStatus::Failed);
+        assert_eq!(
+            server.operation.as_ref().unwrap().status,
+            OperationStatus::Failed
+        );
         assert_eq!(server.diagnostics.status, DiagnosticsStatus::Failed);
 
         operations.start(servers.get_mut(&1).unwrap(), kind, t0);
         operations.settle(&mut servers, t0);
         let server = &servers[&1];
-        assert_eq!(server.operation.as_ref().unwrap().status, OperationStatus::Ok);
+        assert_eq!(
+            server.operation.as_ref().unwrap().status,
+            OperationStatus::Ok
+        );
         assert_eq!(server.diagnostics.status, DiagnosticsStatus::Ok);
     }
 
@@ -291,7 +303,10 @@ mod tests {
         operations.stop(servers.get_mut(&1).unwrap());
         operations.settle(&mut servers, t0 + Duration::from_secs(61));
         let server = &servers[&1];
-        assert_eq!(server.operation.as_ref().unwrap().status, OperationStatus::Canceled);
+        assert_eq!(
+            server.operation.as_ref().unwrap().status,
+            OperationStatus::Canceled
+        );
         assert_eq!(server.diagnostics.status, DiagnosticsStatus::NotRun);
     }
 }

@@ -151,9 +151,11 @@ impl ListQuery {
 
     /// Filters, orders and pages `records`, which come in their default order (by id).
     pub fn apply<'a, T: Record>(&self, records: impl IntoIterator<Item = &'a T>) -> Page<'a, T> {
-        let matching = records
-            .into_iter()
-            .filter(|record| self.filter.as_ref().is_none_or(|e| e.eval(*record) == Some(true)));
+        let matching = records.into_iter().filter(|record| {
+            self.filter
+                .as_ref()
+                .is_none_or(|e| e.eval(*record) == Some(true))
+        });
         let (offset, count) = self.limit.unwrap_or((0, usize::MAX));
         match self.order {
             Some((field, direction)) => {
@@ -217,7 +219,11 @@ impl Expr {
                     },
                     _ => return None,
                 };
-                Some(if *comparison == Comparison::Ne { !equal } else { equal })
+                Some(if *comparison == Comparison::Ne {
+                    !equal
+                } else {
+                    equal
+                })
             }
             Expr::IsNull(field) => Some((T::FIELDS.get(*field)?.get)(record) == Value::Null),
             Expr::Not(inner) => inner.eval(record).map(|v| !v),
@@ -279,7 +285,12 @@ fn parse_orderby<T: Record>(text: &str) -> Result<(usize, Direction), QueryError
     let direction = match direction {
         "asc" => Direction::Asc,
         "desc" => Direction::Desc,
-        other => return Err(QueryError::at("orderby direction must be asc or desc", other)),
+        other => {
+            return Err(QueryError::at(
+                "orderby direction must be asc or desc",
+                other,
+            ));
+        }
     };
     Ok((field, direction))
 }
@@ -452,7 +463,12 @@ impl<T: Record> Parser<T> {
             .ok_or_else(|| QueryError::at("unknown field", name))?;
         let operator = match self.tokens.next() {
             Some(Token::Word(w)) => w,
-            Some(token) => return Err(QueryError::at("expected EQ, NE, CP or IS", describe(&token))),
+            Some(token) => {
+                return Err(QueryError::at(
+                    "expected EQ, NE, CP or IS",
+                    describe(&token),
+                ));
+            }
             None => return Err(QueryError::at("expected EQ, NE, CP or IS after", name)),
         };
         let comparison = match operator.as_str() {
@@ -478,7 +494,11 @@ impl<T: Record> Parser<T> {
         let fits = matches!(
             (kind, &literal, comparison),
             (Kind::Int, Literal::Int(_), Comparison::Eq | Comparison::Ne)
-                | (Kind::Bool, Literal::Bool(_), Comparison::Eq | Comparison::Ne)
+                | (
+                    Kind::Bool,
+                    Literal::Bool(_),
+                    Comparison::Eq | Comparison::Ne
+                )
                 | (Kind::Str, Literal::Str(_), _)
         );
         if !fits {
@@ -624,8 +644,14 @@ mod tests {
     #[test]
     fn boolean_operators_and_precedence() {
         assert_eq!(ids("(owner_email IS null) AND location_id EQ 3"), [1]);
-        assert_eq!(ids("location_id EQ 4 OR id EQ 1 AND free EQ true"), [1, 3, 4]);
-        assert_eq!(ids("(location_id EQ 4 OR id EQ 1) AND free EQ true"), [1, 3]);
+        assert_eq!(
+            ids("location_id EQ 4 OR id EQ 1 AND free EQ true"),
+            [1, 3, 4]
+        );
+        assert_eq!(
+            ids("(location_id EQ 4 OR id EQ 1) AND free EQ true"),
+            [1, 3]
+        );
         assert_eq!(ids("NOT location_id EQ 3 AND free EQ true"), [3]);
         assert_eq!(ids("NOT (location_id EQ 3 AND free EQ true)"), [2, 3, 4]);
         assert_eq!(ids("NOT NOT id EQ 2"), [2]);
@@ -652,7 +678,11 @@ mod tests {
         assert!(error("owner IS NOT null").msg.contains("null"));
         assert!(error("owner is null").msg.contains("expected EQ"));
         assert!(error("id eq 1").msg.contains("expected EQ"));
-        assert!(error("id EQ 1 and id EQ 2").msg.contains("unexpected token"));
+        assert!(
+            error("id EQ 1 and id EQ 2")
+                .msg
+                .contains("unexpected token")
+        );
         assert!(error("(id EQ 1").msg.contains("parenthesis"));
         assert!(error("id EQ 1)").msg.contains("unexpected token"));
         assert!(error("id EQ").msg.contains("literal"));
@@ -669,7 +699,10 @@ mod tests {
         let page = |orderby: Option<&str>, limit: Option<&str>| {
             let query = ListQuery::parse::<Row>(None, orderby, limit).unwrap();
             let page = query.apply(&rows);
-            (page.items.iter().map(|r| r.id).collect::<Vec<_>>(), page.size)
+            (
+                page.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+                page.size,
+            )
         };
         assert_eq!(page(Some("name asc"), None), (vec![4, 3, 1, 2], 4));
         assert_eq!(page(Some("name desc"), None), (vec![2, 1, 3, 4], 4));

@@ -35,7 +35,11 @@ fn masked_body(text: &str) -> Option<Value> {
         return None;
     }
     let Ok(mut body) = serde_json::from_str::<Value>(text) else {
-        let kept = if text.contains("password") { "***" } else { text };
+        let kept = if text.contains("password") {
+            "***"
+        } else {
+            text
+        };
         return Some(Value::String(kept.to_string()));
     };
     if let Some(password) = body.get_mut("password") {
@@ -60,7 +64,10 @@ mod tests {
             record.body,
             Some(serde_json::json!({"email": "a@b.c", "password": "***"}))
         );
-        assert_eq!(RequestRecord::new("GET", "/".into(), String::new(), "").body, None);
+        assert_eq!(
+            RequestRecord::new("GET", "/".into(), String::new(), "").body,
+            None
+        );
         assert_eq!(
             RequestRecord::new("POST", "/".into(), String::new(), "not json").body,
             Some(Value::String("not json".into()))

@@ -39,9 +39,15 @@ pub enum Endpoint {
     Power(u64, PowerAction),
     SetOwner(u64),
     RemoveOwner(u64),
-    SetPort { server: u64, connection: u64 },
+    SetPort {
+        server: u64,
+        connection: u64,
+    },
     AddIps(u64),
-    RemoveIp { server: u64, ip: u64 },
+    RemoveIp {
+        server: u64,
+        ip: u64,
+    },
     InstallOs(u64),
     RunDiagnostics(u64),
     StopOperation(u64),
@@ -135,12 +141,21 @@ fn route(method: Method, segments: &[&str]) -> Option<Endpoint> {
         (Post, ["api", "dci", "v3", "server", server, "operation", "stop"]) => {
             E::StopOperation(id(server)?)
         }
-        (Post, ["api", "dci", "v3", "server", server, "switch_connection", connection]) => {
-            E::SetPort {
-                server: id(server)?,
-                connection: id(connection)?,
-            }
-        }
+        (
+            Post,
+            [
+                "api",
+                "dci",
+                "v3",
+                "server",
+                server,
+                "switch_connection",
+                connection,
+            ],
+        ) => E::SetPort {
+            server: id(server)?,
+            connection: id(connection)?,
+        },
         (Delete, ["api", "dci", "v3", "server", server, "ip", ip]) => E::RemoveIp {
             server: id(server)?,
             ip: id(ip)?,
@@ -228,9 +243,8 @@ impl Params {
     /// 400 for any parameter: the call takes none.
     pub fn expect_none(&self) -> Result<(), ApiError> {
         match self.pairs.first() {
-            Some((name, _)) => {
-                Err(ApiError::bad_request("this call takes no query parameters").with_value(name.as_str()))
-            }
+            Some((name, _)) => Err(ApiError::bad_request("this call takes no query parameters")
+                .with_value(name.as_str())),
             None => Ok(()),
         }
     }
@@ -277,9 +291,18 @@ mod tests {
     #[test]
     fn routes() {
         use Method::*;
-        assert_eq!(resolve_path(Get, "/api/dci/v3/server/configuration"), Ok(Endpoint::ListConfigurations));
-        assert_eq!(resolve_path(Get, "/api/dci/v3/server/12"), Ok(Endpoint::ShowServer(12)));
-        assert_eq!(resolve_path(Post, "/api/dci/v3/server/12"), Ok(Endpoint::EditServer(12)));
+        assert_eq!(
+            resolve_path(Get, "/api/dci/v3/server/configuration"),
+            Ok(Endpoint::ListConfigurations)
+        );
+        assert_eq!(
+            resolve_path(Get, "/api/dci/v3/server/12"),
+            Ok(Endpoint::ShowServer(12))
+        );
+        assert_eq!(
+            resolve_path(Post, "/api/dci/v3/server/12"),
+            Ok(Endpoint::EditServer(12))
+        );
         assert_eq!(
             resolve_path(Post, "/api/dci/v3/server/12/power_reset"),
             Ok(Endpoint::Power(12, PowerAction::Reset))
@@ -288,24 +311,41 @@ mod tests {
             resolve_path(Post, "/api/auth/v4/user/a%40b.c/key"),
             Ok(Endpoint::UserKey("a@b.c".into()))
         );
-        assert_eq!(resolve_path(Delete, "/api/dci/v3/server/12/owner"), Ok(Endpoint::RemoveOwner(12)));
+        assert_eq!(
+            resolve_path(Delete, "/api/dci/v3/server/12/owner"),
+            Ok(Endpoint::RemoveOwner(12))
+        );
         assert_eq!(resolve_path(Get, "/api/dci/v3/server/12/owner"), Err(405));
         assert_eq!(resolve_path(Other, "/api/dci/v3/server"), Err(405));
         assert_eq!(resolve_path(Get, "/api/dci/v3/server/x"), Err(404));
-        assert_eq!(resolve_path(Post, "/api/dci/v3/server/12/explode"), Err(404));
+        assert_eq!(
+            resolve_path(Post, "/api/dci/v3/server/12/explode"),
+            Err(404)
+        );
         assert_eq!(resolve_path(Get, "/api/dci/v3/server/"), Err(404));
         assert_eq!(resolve_path(Get, "/nothing"), Err(404));
     }
 
     #[test]
     fn params() {
-        let params = Params::parse("where=owner_email+IS+null%20AND%20id%20EQ%203&limit=0,10").unwrap();
+        let params =
+            Params::parse("where=owner_email+IS+null%20AND%20id%20EQ%203&limit=0,10").unwrap();
         assert_eq!(params.get("where"), Some("owner_email IS null AND id EQ 3"));
-        assert_eq!(params.decoded(), "where=owner_email IS null AND id EQ 3&limit=0,10");
+        assert_eq!(
+            params.decoded(),
+            "where=owner_email IS null AND id EQ 3&limit=0,10"
+        );
         assert_eq!(Params::parse("limit=1&limit=2").unwrap_err().status, 400);
         assert_eq!(Params::parse("where=%zz").unwrap_err().status, 400);
         assert!(Params::parse("").unwrap().expect_none().is_ok());
-        assert_eq!(Params::parse("x=1").unwrap().expect_none().unwrap_err().status, 400);
+        assert_eq!(
+            Params::parse("x=1")
+                .unwrap()
+                .expect_none()
+                .unwrap_err()
+                .status,
+            400
+        );
         assert_eq!(percent_decode("%E2%82%AC", false).as_deref(), Some("€"));
         assert_eq!(percent_decode("%", false), None);
         assert_eq!(percent_decode("a+b", false).as_deref(), Some("a+b"));

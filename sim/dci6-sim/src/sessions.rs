@@ -169,11 +169,20 @@ mod tests {
         let issued = sessions.issue(Subject::Admin, t0);
         assert_eq!(issued.token.len(), 32);
         let later = t0 + Duration::from_secs(8);
-        assert_eq!(sessions.authenticate(&issued.token, later), Some(Subject::Admin));
+        assert_eq!(
+            sessions.authenticate(&issued.token, later),
+            Some(Subject::Admin)
+        );
         // Use extended it.
         let much_later = t0 + Duration::from_secs(16);
-        assert_eq!(sessions.holder(&issued.token, much_later), Some(Subject::Admin));
-        assert_eq!(sessions.authenticate(&issued.token, t0 + Duration::from_secs(30)), None);
+        assert_eq!(
+            sessions.holder(&issued.token, much_later),
+            Some(Subject::Admin)
+        );
+        assert_eq!(
+            sessions.authenticate(&issued.token, t0 + Duration::from_secs(30)),
+            None
+        );
         assert_eq!(sessions.holder(&issued.token, t0), None);
     }
 

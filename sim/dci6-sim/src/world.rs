@@ -130,7 +130,11 @@ impl World {
                 rack.location_id
             );
         }
-        for id in pool_settings.allocation.iter().chain(&pool_settings.deallocation) {
+        for id in pool_settings
+            .allocation
+            .iter()
+            .chain(&pool_settings.deallocation)
+        {
             known_pool("pool settings".into(), Some(*id))?;
         }
         for template in &os_templates {
@@ -150,12 +154,19 @@ impl World {
                 user.email
             );
         }
-        let users = users.into_iter().map(|UserSpec { id, email, password, roles }| User {
-            id,
-            email,
-            password,
-            roles,
-        });
+        let users = users.into_iter().map(
+            |UserSpec {
+                 id,
+                 email,
+                 password,
+                 roles,
+             }| User {
+                id,
+                email,
+                password,
+                roles,
+            },
+        );
 
         let mut world = World {
             admin,
@@ -279,11 +290,12 @@ impl World {
                 email: user.email.clone(),
             }));
         }
-        ensure!(
-            spec.owner_email.as_ref() == server.owner().map(|o| &o.email),
-            "owner_email {:?} does not match the owner",
-            spec.owner_email
-        );
+        if let Some(email) = &spec.owner_email {
+            ensure!(
+                server.owner().is_some_and(|o| o.email == *email),
+                "owner_email {email} does not match the owner"
+            );
+        }
         if let Some(template) = spec.os_template {
             let known = self
                 .templates
@@ -339,9 +351,7 @@ impl World {
                         },
                     };
                     let finished = operation.status == OperationStatus::Ok;
-                    let progress = operation
-                        .progress
-                        .unwrap_or(if finished { 100 } else { 0 });
+                    let progress = operation.progress.unwrap_or(if finished { 100 } else { 0 });
                     Operation::declared(operation.id, kind, operation.status, progress, now)
                 }
             });
