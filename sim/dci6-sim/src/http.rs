@@ -84,9 +84,8 @@ fn handle(mut request: Request, shared: &Shared) {
     let method = request.method().as_str().to_string();
     let mut body = String::new();
     let body_read = request.as_reader().read_to_string(&mut body);
-    let params = Params::parse(raw_query);
     let decoded_path = routes::percent_decode(raw_path, false).unwrap_or_else(|| raw_path.into());
-    let decoded_query = params
+    let decoded_query = Params::parse(raw_query)
         .as_ref()
         .map_or_else(|_| raw_query.to_string(), Params::decoded);
     let mut record = RequestRecord::new(&method, decoded_path, decoded_query, &body);
@@ -124,10 +123,9 @@ fn handle(mut request: Request, shared: &Shared) {
         None => {}
     }
 
-    let outcome = match (body_read, params) {
-        (Err(_), _) => Err(ApiError::bad_request("the body is not UTF-8")),
-        (_, Err(error)) => Err(error),
-        (Ok(_), Ok(params)) => dispatch(&request, &method, raw_path, &params, &body, shared),
+    let outcome = match body_read {
+        Err(_) => Err(ApiError::bad_request("the body is not UTF-8")),
+        Ok(_) => dispatch(&request, &method, raw_path, raw_query, &body, shared),
     };
     let (status, text) = match outcome {
         Ok(text) => (200, text),
@@ -161,7 +159,7 @@ fn dispatch(
     request: &Request,
     method: &str,
     raw_path: &str,
-    params: &Params,
+    raw_query: &str,
     body: &str,
     shared: &Shared,
 ) -> Result<String, ApiError> {
@@ -187,6 +185,7 @@ fn dispatch(
         }
         Some(subject)
     };
+    let params = Params::parse(raw_query)?;
     if !endpoint.is_list() {
         params.expect_none()?;
     }
@@ -197,7 +196,7 @@ fn dispatch(
         &mut world,
         Call {
             endpoint,
-            params,
+            params: &params,
             body,
             caller,
             now,
