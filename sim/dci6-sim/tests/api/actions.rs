@@ -18,9 +18,10 @@ fn slow_operations() -> SimOptions {
     }
 }
 
+/// Long enough to see an operation running even on a loaded machine.
 fn fast_operations() -> SimOptions {
     SimOptions {
-        operation_duration: Duration::from_millis(100),
+        operation_duration: Duration::from_millis(700),
         ..SimOptions::default()
     }
 }

@@ -136,15 +136,16 @@ fn calls_need_both_session_headers_with_the_same_token() {
 #[test]
 fn tokens_expire_after_the_configured_inactivity() {
     let sim = start_with(SimOptions {
-        token_ttl: Duration::from_millis(300),
+        token_ttl: Duration::from_millis(1000),
         ..SimOptions::default()
     });
     let client = Client::admin(&sim);
+    // Each use extends the session: 1.6 s in all, never 1 s without use.
     for _ in 0..4 {
-        std::thread::sleep(Duration::from_millis(150));
+        std::thread::sleep(Duration::from_millis(400));
         client.get(SERVERS).ok();
     }
-    std::thread::sleep(Duration::from_millis(450));
+    std::thread::sleep(Duration::from_millis(1200));
     client.get(SERVERS).error(401);
 }
 

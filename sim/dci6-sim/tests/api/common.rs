@@ -232,7 +232,7 @@ impl Client {
 
 /// Waits until the server's operation leaves `running` and returns the server.
 pub fn wait_for_operation(client: &Client, server: u64) -> Value {
-    for _ in 0..200 {
+    for _ in 0..500 {
         let shown = client.server(server);
         if shown["operation"]["status"] != "running" {
             return shown;
