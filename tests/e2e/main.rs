@@ -1,0 +1,8 @@
+//! End-to-end tests: the real `pmdci6` binary against the DCImanager simulator, the
+//! BILLmanager stand-in and a private MariaDB (started once for this whole test binary, one
+//! database per test).
+
+mod world;
+mod xml;
+
+mod protocol;

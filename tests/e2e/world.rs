@@ -1,0 +1,250 @@
+//! The test world of DESIGN §5 for one test: a DCImanager simulator, a database of its own on
+//! the shared private MariaDB, a BILLmanager mgr5 root whose `mgrctl` applies callbacks to that
+//! database, and a pmdci6 processing module pointing at the simulator. Every test runs the real
+//! `pmdci6` binary in it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use billmgr_stand_in::{AddonSpec, MariaDb, Mgr5Root, TestDb};
+use dci6_sim::{Inventory, Sim, SimHandle, SimOptions};
+use serde_json::{Value, json};
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "Adm1n-S3cret!";
+pub const CUSTOMER: &str = "client@example.com";
+pub const LOCATION: u64 = 1;
+pub const FIXED_LABEL: &str = "i9-9900K-64Gb-2x1024NVMe";
+
+pub struct World {
+    pub sim: SimHandle,
+    pub db: TestDb,
+    pub root: Mgr5Root,
+    pub module: u64,
+}
+
+/// What one run of the binary left: exit code, stdout, stderr.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Run {
+        assert_eq!(self.code, 0, "expected success, got {self:#?}");
+        assert!(
+            !self.stdout.contains("<error"),
+            "success with error XML: {self:#?}"
+        );
+        self
+    }
+
+    /// The `type` of the error XML; asserts exit status 1 and well-formed XML.
+    #[track_caller]
+    pub fn error_type(&self) -> String {
+        assert_eq!(self.code, 1, "expected failure, got {self:#?}");
+        let elements =
+            crate::xml::elements(&self.stdout).unwrap_or_else(|e| panic!("{e}: {self:#?}"));
+        elements
+            .iter()
+            .find(|e| e.name == "error")
+            .and_then(|e| e.attr("type"))
+            .unwrap_or_else(|| panic!("no <error type=..> in {self:#?}"))
+            .to_string()
+    }
+
+    /// The text of the error's `value` param.
+    pub fn error_value(&self) -> String {
+        crate::xml::elements(&self.stdout)
+            .ok()
+            .and_then(|els| {
+                els.into_iter()
+                    .find(|e| e.name == "param" && e.attr("name") == Some("value"))
+            })
+            .map(|e| e.text)
+            .unwrap_or_default()
+    }
+}
+
+/// The inventory most tests start from: location 1 with two racks (R01 with its own pool,
+/// R02 without), a `public` pool that is the fallback, templates and scripts of both accesses,
+/// and `servers` as given.
+pub fn inventory(servers: Value) -> Inventory {
+    let text = json!({
+        "admin": {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+        "locations": [
+            {"id": 1, "name": "Amsterdam", "ippool": null},
+            {"id": 2, "name": "Frankfurt", "ippool": 3}
+        ],
+        "racks": [
+            {"id": 1, "name": "R01", "location_id": 1, "ippool": 2},
+            {"id": 2, "name": "R02", "location_id": 1, "ippool": null},
+            {"id": 3, "name": "F01", "location_id": 2, "ippool": null}
+        ],
+        "pools": [
+            {"id": 1, "name": "public-ams", "ipv4_network": "203.0.113.0/24", "ipv6_network": "2001:db8:1::/64"},
+            {"id": 2, "name": "rack-r01", "ipv4_network": "198.51.100.0/24"},
+            {"id": 3, "name": "fra-location", "ipv4_network": "192.0.2.0/24"}
+        ],
+        "pool_settings": {"allocation": [1, 2, 3], "deallocation": [1, 2, 3]},
+        "servers": servers,
+        "os_templates": [
+            {"id": 4, "name": "Debian-12", "access": "all", "location_id": 1},
+            {"id": 5, "name": "Windows-2022", "access": "admin", "location_id": 1},
+            {"id": 6, "name": "Debian-12", "access": "all", "location_id": 2}
+        ],
+        "scripts": [
+            {"id": 1, "name": "install-docker", "access": "all"},
+            {"id": 2, "name": "internal-audit", "access": "admin"}
+        ],
+        "users": []
+    });
+    Inventory::from_json_str(&text.to_string()).expect("test inventory")
+}
+
+/// A server available for sale: owner none, diagnostics ok, in operation, one switch port down
+/// and an IPMI port.
+pub fn free_server(id: u64, rack: u64, configuration: &str) -> Value {
+    json!({
+        "id": id, "name": format!("srv-{id}"), "location_id": LOCATION, "rack": {"id": rack},
+        "configuration": configuration, "power_status": "off",
+        "switch_connection": [
+            {"id": id * 10 + 1, "switch": 5, "description": format!("Gi1/0/{id}"), "admin_status": "down", "oper_status": "down"},
+            {"id": id * 10 + 2, "switch": 9, "description": "ipmi", "admin_status": "up", "oper_status": "up", "is_ipmi_connection": true}
+        ]
+    })
+}
+
+impl World {
+    pub fn new(name: &str, inventory: Inventory) -> World {
+        World::with_module_params(name, inventory, &[])
+    }
+
+    /// `extra` adds or overrides connection params (`allow_closest`, `ignore_errors`, ...).
+    pub fn with_module_params(name: &str, inventory: Inventory, extra: &[(&str, &str)]) -> World {
+        let options = SimOptions {
+            operation_duration: Duration::from_millis(300),
+            ..SimOptions::default()
+        };
+        let sim = Sim::start(inventory, options).expect("simulator starts");
+        let db = MariaDb::shared()
+            .and_then(|m| m.create_database(name))
+            .expect("test database (run scripts/setup-test-deps if MariaDB is missing)");
+        let root = Mgr5Root::create(&db).expect("mgr5 root");
+        let url = sim.base_url();
+        let location = LOCATION.to_string();
+        let mut params: Vec<(&str, &str)> = vec![
+            ("url", &url),
+            ("username", ADMIN_EMAIL),
+            ("location", &location),
+        ];
+        for (k, v) in extra {
+            params.retain(|(name, _)| name != k);
+            params.push((k, v));
+        }
+        let module = db
+            .add_module("DCImanager 6", &params, &[("password", ADMIN_PASSWORD)])
+            .expect("processing module");
+        World {
+            sim,
+            db,
+            root,
+            module,
+        }
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_stdin(args, "")
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        let output = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                if let Some(mut input) = child.stdin.take() {
+                    input.write_all(stdin.as_bytes())?;
+                }
+                child.wait_with_output()
+            });
+        let output = output.expect("pmdci6 runs");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// The binary with the world's environment: short polls so waits take milliseconds.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pmdci6"));
+        command
+            .args(args)
+            .envs(self.root.env())
+            .env("PMDCI6_POLL_INTERVAL", "0.05")
+            .env("PMDCI6_POLL_TIMEOUT", "20")
+            .env("PMDCI6_RETRY_DELAY", "0.01");
+        command
+    }
+
+    /// A customer with `email`, a tariff selling `configuration`, and an ordered item of it.
+    pub fn order(&self, configuration: &str, params: &[(&str, &str)]) -> u64 {
+        self.order_for(CUSTOMER, configuration, &[], &[], params)
+    }
+
+    pub fn order_for(
+        &self,
+        email: &str,
+        configuration: &str,
+        addons: &[AddonSpec],
+        addon_values: &[(&str, &str)],
+        params: &[(&str, &str)],
+    ) -> u64 {
+        let account = self.db.add_account(email).expect("account");
+        let mut all_addons = vec![
+            AddonSpec::integer("ip", "unit").included(1),
+            AddonSpec::integer("ipv6", "unit"),
+        ];
+        all_addons.extend(addons.iter().cloned());
+        let tariff = self
+            .db
+            .add_tariff(configuration, &all_addons)
+            .expect("tariff");
+        self.db
+            .add_item(
+                self.module,
+                account,
+                tariff,
+                billmgr_stand_in::item_status::PROCESSING,
+                addon_values,
+                params,
+            )
+            .expect("item")
+    }
+
+    pub fn server(&self, id: u64) -> Value {
+        self.sim
+            .server(id)
+            .unwrap_or_else(|| panic!("server {id} in the simulator"))
+    }
+
+    pub fn item_param(&self, item: u64, name: &str) -> Option<String> {
+        self.db
+            .item_params(item)
+            .expect("item params")
+            .get(name)
+            .cloned()
+    }
+
+    /// The module's log file.
+    pub fn log(&self) -> String {
+        self.root.module_log()
+    }
+}
