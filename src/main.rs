@@ -60,8 +60,10 @@ fn run(args: &[String]) -> ExitCode {
     log::info!("{name} started{}", describe(&invocation));
     match commands::run(&root, &invocation) {
         Ok(output) => {
-            if let Some(document) = output {
-                print!("{}", document.to_document());
+            match output {
+                Some(commands::Output::Xml(document)) => print!("{}", document.to_document()),
+                Some(commands::Output::Text(text)) => print!("{text}"),
+                None => {}
             }
             log::info!("{name} finished");
             ExitCode::SUCCESS

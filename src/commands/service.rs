@@ -15,7 +15,7 @@ use crate::dci::client::{Client, is_not_found};
 use crate::dci::filter::{Filter, Literal};
 use crate::protocol::connection::Connection;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
-use crate::provision::ownership::{Holder, ItemNote, item_note};
+use crate::provision::ownership::{Holder, ItemNote, NotOwned, item_note};
 
 /// The name this module has in `processingmodule.module`.
 pub const MODULE_NAME: &str = "pmdci6";
@@ -30,7 +30,9 @@ pub struct Billing {
 impl Billing {
     pub fn connect(root: &MgrRoot) -> Result<Billing> {
         let mgrctl = Mgrctl::new(root);
-        let params = mgrctl.paramlist().context("asking BILLmanager for its database (paramlist)")?;
+        let params = mgrctl
+            .paramlist()
+            .context("asking BILLmanager for its database (paramlist)")?;
         let db = Db::connect(&params.db)?;
         let key = CryptKey::load(&params.crypt_key)?;
         Ok(Billing { mgrctl, db, key })
@@ -41,7 +43,15 @@ impl Billing {
         let elid = item.to_string();
         let crypted = if crypted { "on" } else { "off" };
         self.mgrctl
-            .call("service.saveparam", &[("sok", "ok"), ("elid", &elid), (name, value), ("crypted", crypted)])
+            .call(
+                "service.saveparam",
+                &[
+                    ("sok", "ok"),
+                    ("elid", &elid),
+                    (name, value),
+                    ("crypted", crypted),
+                ],
+            )
             .map(drop)
             .with_context(|| format!("saving param {name} of item {item}"))
     }
@@ -49,12 +59,20 @@ impl Billing {
     /// `service.post<what>`: tells BILLmanager the operation is done.
     pub fn report(&self, func: &str, item: u64) -> Result<()> {
         let elid = item.to_string();
-        self.mgrctl.call(func, &[("sok", "ok"), ("elid", &elid)]).map(drop)
+        self.mgrctl
+            .call(func, &[("sok", "ok"), ("elid", &elid)])
+            .map(drop)
     }
 
     /// A task for the module's department, so staff see what to do by hand; and the running
     /// operation switched to manual so BILLmanager stops retrying it.
-    pub fn hand_to_staff(&self, command: &str, item: u64, running_operation: Option<u64>, text: &str) -> Result<()> {
+    pub fn hand_to_staff(
+        &self,
+        command: &str,
+        item: u64,
+        running_operation: Option<u64>,
+        text: &str,
+    ) -> Result<()> {
         let item_id = item.to_string();
         if let Some(ro) = running_operation {
             self.mgrctl
@@ -63,17 +81,30 @@ impl Billing {
         }
         let answer = self
             .mgrctl
-            .call("task.gettype", &[("operation", command), ("item", &item_id)])
+            .call(
+                "task.gettype",
+                &[("operation", command), ("item", &item_id)],
+            )
             .context("asking BILLmanager for the task type")?;
-        let Some(task_type) = crate::billmgr::mgrctl::find_value(&answer, "task_type")?.filter(|t| !t.is_empty()) else {
-            log::warn!("BILLmanager has no task type for '{command}'; no task created. For staff: {text}");
+        let Some(task_type) =
+            crate::billmgr::mgrctl::find_value(&answer, "task_type")?.filter(|t| !t.is_empty())
+        else {
+            log::warn!(
+                "BILLmanager has no task type for '{command}'; no task created. For staff: {text}"
+            );
             return Ok(());
         };
         let ro = running_operation.map(|r| r.to_string()).unwrap_or_default();
         self.mgrctl
             .call(
                 "task.edit",
-                &[("sok", "ok"), ("item", &item_id), ("runningoperation", &ro), ("type", &task_type), ("params", text)],
+                &[
+                    ("sok", "ok"),
+                    ("item", &item_id),
+                    ("runningoperation", &ro),
+                    ("type", &task_type),
+                    ("params", text),
+                ],
             )
             .map(drop)
             .context("creating the task for staff")
@@ -92,15 +123,26 @@ pub struct Service {
 impl Service {
     pub fn load(billing: &mut Billing, item_id: u64) -> Result<Service> {
         let object = format!("item {item_id}");
-        let item = billing
-            .db
-            .item(item_id)?
-            .ok_or_else(|| ModuleError::new(ErrorKind::Item, &object, format!("item {item_id} does not exist in BILLmanager")))?;
+        let item = billing.db.item(item_id)?.ok_or_else(|| {
+            ModuleError::new(
+                ErrorKind::Item,
+                &object,
+                format!("item {item_id} does not exist in BILLmanager"),
+            )
+        })?;
         if let Some(parent) = item.parent {
-            return fail(ErrorKind::Item, object, format!("item {item_id} is an addon of service {parent}, not a service"));
+            return fail(
+                ErrorKind::Item,
+                object,
+                format!("item {item_id} is an addon of service {parent}, not a service"),
+            );
         }
         let module_id = item.processingmodule.ok_or_else(|| {
-            ModuleError::new(ErrorKind::Item, &object, format!("item {item_id} has no processing module"))
+            ModuleError::new(
+                ErrorKind::Item,
+                &object,
+                format!("item {item_id} has no processing module"),
+            )
         })?;
         let module = billing.db.processing_module(module_id, &billing.key)?;
         if module.module != MODULE_NAME {
@@ -113,7 +155,13 @@ impl Service {
                 ),
             );
         }
-        crate::billmgr::logging::register_secret(module.params.get("password").map(String::as_str).unwrap_or(""));
+        crate::billmgr::logging::register_secret(
+            module
+                .params
+                .get("password")
+                .map(String::as_str)
+                .unwrap_or(""),
+        );
         let connection = Connection::from_params(&module.params, &|name| std::env::var(name).ok())
             .with_context(|| format!("processing module {} ({})", module.id, module.name))?;
         let params = billing.db.item_params(item_id)?;
@@ -134,7 +182,9 @@ impl Service {
     /// The DCImanager client, with the session token kept in BILLmanager's `var/` between runs
     /// so that frequent commands (sync_item) do not log in every time.
     pub fn client(&self, root: &MgrRoot) -> Result<Client> {
-        let cache = root.var_dir().join(format!("pmdci6-{}.token", self.module.id));
+        let cache = root
+            .var_dir()
+            .join(format!("pmdci6-{}.token", self.module.id));
         dci_client(&self.connection, Some(cache))
     }
 
@@ -151,17 +201,28 @@ impl Service {
                 ),
             )
         })?;
-        Ok(Holder { item: self.id(), email })
+        Ok(Holder {
+            item: self.id(),
+            email,
+        })
     }
 
     pub fn saved_server_id(&self) -> Result<Option<u64>> {
-        match self.params.get("serverid").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        match self
+            .params
+            .get("serverid")
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        {
             None => Ok(None),
             Some(text) => text.parse().map(Some).map_err(|_| {
                 ModuleError::new(
                     ErrorKind::Item,
                     format!("item {}", self.id()),
-                    format!("param serverid of item {} is '{text}', not a server id", self.id()),
+                    format!(
+                        "param serverid of item {} is '{text}', not a server id",
+                        self.id()
+                    ),
                 )
                 .into()
             }),
@@ -197,4 +258,14 @@ impl Service {
         })?;
         Ok(found)
     }
+}
+
+/// The ownership guard's refusal as the error BILLmanager shows: nothing was touched.
+pub fn not_owner(server: &Server, refusal: NotOwned) -> anyhow::Error {
+    ModuleError::new(
+        ErrorKind::NotOwner,
+        format!("server {}", server.name),
+        refusal.reason,
+    )
+    .into()
 }

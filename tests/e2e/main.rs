@@ -5,4 +5,5 @@
 mod world;
 mod xml;
 
+mod open;
 mod protocol;
