@@ -82,9 +82,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pmdci6-lock-test-{}", std::process::id()));
         let root = MgrRoot::new(&dir);
         let held = FileLock::wait(&root, "item-1").expect("first lock");
-        let err = FileLock::try_take(&root, "item-1", "item 1")
-            .err()
-            .expect("busy");
+        let err = FileLock::try_take(&root, "item-1", "item 1").expect_err("busy");
         assert!(err.to_string().contains("item 1"), "{err}");
         drop(held);
         assert!(FileLock::try_take(&root, "item-1", "item 1").is_ok());

@@ -13,13 +13,14 @@ use super::Output;
 use super::network::PoolFacts;
 use super::order::{self, Ordered, resolve_software};
 use super::service::{Billing, Service, not_owner};
-use super::stock::{Survey, survey};
+use super::stock::survey;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Server;
 use crate::dci::client::Client;
 use crate::protocol::args::{Format, Invocation};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
+use crate::provision::availability::RuleTally;
 use crate::provision::closest::{BuildPlan, closest};
 use crate::provision::install::{self, InstallRecord};
 use crate::provision::matching::{fit, rank};
@@ -36,12 +37,20 @@ enum Choice {
     Closest(BuildPlan),
 }
 
+/// How the location's stock looked, by numbers.
+struct StockCounts {
+    listed: u64,
+    available: usize,
+    rejected: usize,
+    tally: RuleTally,
+}
+
 struct Plan {
     choice: Choice,
     server: Server,
     pool: PoolChoice,
     steps: Vec<OpenStep>,
-    survey: Option<Survey>,
+    stock: Option<StockCounts>,
     /// Per server of the location: (id, name, verdict, detail), in listing order.
     verdicts: Vec<(u64, String, &'static str, String)>,
 }
@@ -117,7 +126,7 @@ fn plan(
             server,
             pool,
             steps,
-            survey: None,
+            stock: None,
             verdicts: Vec::new(),
         });
     }
@@ -192,15 +201,25 @@ fn plan(
         }
     };
     verdicts.sort_by_key(|v| v.0);
-    let server = client.server(chosen.id)?;
-    let pool = pools.choose(client, &server.name, chosen.rack_id, want_ipv6)?;
+    let (chosen_id, chosen_rack) = (chosen.id, chosen.rack_id);
+    // Only the counts outlive the survey: the report holds one row per server already.
+    let stock = StockCounts {
+        listed: survey.listed,
+        available: survey.stock.available.len(),
+        rejected: survey.stock.rejected.len(),
+        tally: survey.stock.tally,
+    };
+    drop(ranking);
+    drop(survey);
+    let server = client.server(chosen_id)?;
+    let pool = pools.choose(client, &server.name, chosen_rack, want_ipv6)?;
     let steps = open_plan(&server, &target(None)).map_err(|e| not_owner(&server, e))?;
     Ok(Plan {
         choice,
         server,
         pool,
         steps,
-        survey: Some(survey),
+        stock: Some(stock),
         verdicts,
     })
 }
@@ -222,13 +241,11 @@ fn summary(ordered: &Ordered, plan: &Plan) -> String {
         ordered.order.requirement,
         choice_name(&plan.choice)
     );
-    if let Some(survey) = &plan.survey {
+    if let Some(stock) = &plan.stock {
         write!(
             text,
             "; {} available, {} rejected ({})",
-            survey.stock.available.len(),
-            survey.stock.rejected.len(),
-            survey.stock.tally
+            stock.available, stock.rejected, stock.tally
         )
         .ok();
     }
@@ -292,19 +309,19 @@ fn xml_report(
         .child(server)
         .child(pool)
         .child(steps);
-    if let Some(survey) = &plan.survey {
+    if let Some(stock) = &plan.stock {
         let tally = crate::provision::availability::AvailabilityRule::ALL
             .iter()
             .map(|rule| {
                 Element::new("rule")
                     .attr("name", rule.failure())
-                    .attr("count", survey.stock.tally.count(*rule).to_string())
+                    .attr("count", stock.tally.count(*rule).to_string())
             });
         open = open.child(
             Element::new("stock")
-                .attr("listed", survey.listed.to_string())
-                .attr("available", survey.stock.available.len().to_string())
-                .attr("rejected", survey.stock.rejected.len().to_string())
+                .attr("listed", stock.listed.to_string())
+                .attr("available", stock.available.to_string())
+                .attr("rejected", stock.rejected.to_string())
                 .children(tally),
         );
         open = open.child(Element::new("servers").children(plan.verdicts.iter().map(
@@ -333,14 +350,11 @@ fn text_report(
         ordered.order.requirement, ordered.order.ip_v4, ordered.order.ip_v6, software.template.name
     )
     .ok();
-    if let Some(survey) = &plan.survey {
+    if let Some(stock) = &plan.stock {
         writeln!(
             out,
             "Stock: {} servers listed, {} available, {} rejected ({})",
-            survey.listed,
-            survey.stock.available.len(),
-            survey.stock.rejected.len(),
-            survey.stock.tally
+            stock.listed, stock.available, stock.rejected, stock.tally
         )
         .ok();
         writeln!(out, "\nServers of the location:").ok();

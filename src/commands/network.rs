@@ -2,6 +2,7 @@
 //! read as servers need them.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use anyhow::{Context, Result};
 
@@ -39,15 +40,15 @@ impl PoolFacts {
     ) -> Result<PoolChoice> {
         let rack = match rack {
             None => None,
-            Some(id) => {
-                if !self.racks.contains_key(&id) {
+            Some(id) => match self.racks.entry(id) {
+                Entry::Occupied(known) => Some(&*known.into_mut()),
+                Entry::Vacant(slot) => {
                     let read = client
                         .rack(id)
                         .with_context(|| format!("reading rack {id}"))?;
-                    self.racks.insert(id, read);
+                    Some(&*slot.insert(read))
                 }
-                self.racks.get(&id)
-            }
+            },
         };
         choose_pool(rack, &self.location, &self.pools, &self.settings, want_ipv6).map_err(|err| {
             ModuleError::new(
