@@ -77,6 +77,21 @@ pub struct ItemRecord {
     pub parent: Option<u64>,
 }
 
+/// A customer of a processing module: an account with a service of it, and the e-mail its
+/// DCImanager user has (the account's first user's, as for [`Db::account_email`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub account: u64,
+    pub email: Option<String>,
+}
+
+/// A tariff (`pricelist` without parent) with its param `configuration`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TariffRecord {
+    pub id: u64,
+    pub configuration: Option<String>,
+}
+
 /// A connection to BILLmanager's database.
 pub struct Db {
     conn: Conn,
@@ -195,6 +210,75 @@ impl Db {
             (module,),
         )?;
         rows.iter().map(item_record).collect()
+    }
+
+    /// Every account with a service of the module, deleted services included: a server still
+    /// owned by a customer whose services are all deleted is drift too.
+    pub fn module_customers(&mut self, module: u64) -> Result<Vec<Customer>> {
+        let rows = self.rows(
+            &format!("the customers of processing module {module}"),
+            "SELECT a.account,
+                    (SELECT u.email FROM `user` u WHERE u.account = a.account ORDER BY u.id LIMIT 1)
+             FROM (SELECT DISTINCT account FROM item
+                   WHERE processingmodule = ? AND parent IS NULL) a
+             ORDER BY a.account",
+            (module,),
+        )?;
+        rows.iter()
+            .map(|row| {
+                Ok(Customer {
+                    account: required(row, 0, "item.account")?,
+                    email: cell(row, 1).filter(|email| !email.is_empty()),
+                })
+            })
+            .collect()
+    }
+
+    /// The tariffs that sell through the module: those bound to it
+    /// (`processingmodule2pricelist`, active) and those its live services are on.
+    pub fn module_tariffs(&mut self, module: u64) -> Result<Vec<TariffRecord>> {
+        let rows = self.rows(
+            &format!("the tariffs of processing module {module}"),
+            "SELECT p.id, pp.value
+             FROM pricelist p
+             LEFT JOIN pricelistparam pp ON pp.pricelist = p.id AND pp.intname = 'configuration'
+             WHERE p.parent IS NULL
+               AND (p.id IN (SELECT pricelist FROM processingmodule2pricelist
+                             WHERE processingmodule = ? AND active = 'on')
+                    OR p.id IN (SELECT pricelist FROM item
+                                WHERE processingmodule = ? AND parent IS NULL AND status <> 4))
+             ORDER BY p.id",
+            (module, module),
+        )?;
+        rows.iter()
+            .map(|row| {
+                Ok(TariffRecord {
+                    id: required(row, 0, "pricelist.id")?,
+                    configuration: cell(row, 1),
+                })
+            })
+            .collect()
+    }
+
+    /// One plain param of every service of the module, by item: one query, however many
+    /// services there are.
+    pub fn module_item_param(&mut self, module: u64, name: &str) -> Result<BTreeMap<u64, String>> {
+        let rows = self.rows(
+            &format!("param {name} of the services of processing module {module}"),
+            "SELECT ip.item, ip.value
+             FROM itemparam ip
+             JOIN item i ON i.id = ip.item
+             WHERE i.processingmodule = ? AND i.parent IS NULL AND ip.intname = ?",
+            (module, name),
+        )?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    required(row, 0, "itemparam.item")?,
+                    cell(row, 1).unwrap_or_default(),
+                ))
+            })
+            .collect()
     }
 
     /// The e-mail of the account's first user, if it has one.
@@ -648,6 +732,96 @@ mod database_tests {
             ))
             .unwrap();
         assert!(conn.task_exists(item, operation).unwrap());
+    }
+
+    #[test]
+    fn module_wide_reads_for_the_report() {
+        let db = TestDb::new("module_db_report_reads").unwrap();
+        let module = db.add_module("DCI", &[], &[]).unwrap();
+        let other = db.add_module("DCI 2", &[], &[]).unwrap();
+        let alice = db.add_account("alice@example.com").unwrap();
+        let bob = db.add_account("bob@example.com").unwrap();
+        let carol = db.add_account("carol@example.com").unwrap();
+        let silent = db.add_account("").unwrap();
+        let fixed = db.add_tariff("i9-9900K-64Gb-2x1024NVMe", &[]).unwrap();
+        let manual = db.add_tariff("manual", &[]).unwrap();
+        let bound = db.add_tariff("E-2236-32Gb-2x480SSD", &[]).unwrap();
+        let foreign = db.add_tariff("E5-2620-64Gb-2x1024NVMe", &[]).unwrap();
+        db.conn()
+            .exec_drop(
+                "INSERT INTO processingmodule2pricelist (processingmodule, pricelist) VALUES (?, ?)",
+                (module, bound),
+            )
+            .unwrap();
+        let live = db
+            .add_item(
+                module,
+                alice,
+                fixed,
+                item_status::ACTIVE,
+                &[],
+                &[("serverid", "12")],
+            )
+            .unwrap();
+        let closed = db
+            .add_item(
+                module,
+                bob,
+                manual,
+                item_status::DELETED,
+                &[],
+                &[("serverid", "13")],
+            )
+            .unwrap();
+        db.add_item(module, silent, fixed, item_status::ORDERED, &[], &[])
+            .unwrap();
+        db.add_item(
+            other,
+            carol,
+            foreign,
+            item_status::ACTIVE,
+            &[],
+            &[("serverid", "14")],
+        )
+        .unwrap();
+        let mut conn = Db::connect(&params_of(&db)).unwrap();
+
+        assert_eq!(
+            conn.module_customers(module).unwrap(),
+            vec![
+                Customer {
+                    account: alice,
+                    email: Some("alice@example.com".into())
+                },
+                Customer {
+                    account: bob,
+                    email: Some("bob@example.com".into())
+                },
+                Customer {
+                    account: silent,
+                    email: None
+                },
+            ]
+        );
+        // The deleted service's manual tariff no longer sells; the bound one does.
+        assert_eq!(
+            conn.module_tariffs(module).unwrap(),
+            vec![
+                TariffRecord {
+                    id: fixed,
+                    configuration: Some("i9-9900K-64Gb-2x1024NVMe".into())
+                },
+                TariffRecord {
+                    id: bound,
+                    configuration: Some("E-2236-32Gb-2x480SSD".into())
+                },
+            ]
+        );
+        let serverids = conn.module_item_param(module, "serverid").unwrap();
+        assert_eq!(
+            serverids,
+            BTreeMap::from([(live, "12".to_string()), (closed, "13".to_string())])
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod explain;
 mod network;
 pub mod open;
 mod order;
+mod report;
 pub mod service;
 pub mod session;
 mod stock;
@@ -42,6 +43,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>> {
             check_connection::run(&form).map(|doc| Some(Output::Xml(doc)))
         }
         Command::Open { item } => open::run(root, invocation, *item),
+        Command::Report { module } => report::run(root, invocation, *module).map(Some),
         _ => Ok(None),
     }
 }

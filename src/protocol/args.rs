@@ -36,18 +36,42 @@ pub enum Format {
 pub enum Command {
     Features,
     CheckConnection,
-    Open { item: u64 },
-    Suspend { item: u64 },
-    Resume { item: u64 },
-    Close { item: u64 },
-    SyncItem { item: u64 },
-    Reboot { item: u64 },
-    GetServerConfig { module: u64 },
-    SyncServer { module: u64 },
-    TransitionControlpanel { item: u64 },
+    Open {
+        item: u64,
+    },
+    Suspend {
+        item: u64,
+    },
+    Resume {
+        item: u64,
+    },
+    Close {
+        item: u64,
+    },
+    SyncItem {
+        item: u64,
+    },
+    Reboot {
+        item: u64,
+    },
+    GetServerConfig {
+        module: u64,
+    },
+    SyncServer {
+        module: u64,
+    },
+    TransitionControlpanel {
+        item: u64,
+    },
+    /// Drift between BILLmanager and DCImanager for every service of a module.
+    Report {
+        module: u64,
+    },
 }
 
-/// Every `--command` value this version runs; `features` declares all of them but itself.
+/// Every `--command` value BILLmanager may call; `features` declares all of them but itself.
+/// Commands for administrators running the binary by hand (`report`) are not BILLmanager
+/// features and are left out.
 pub const COMMANDS: &[&str] = &[
     "features",
     "check_connection",
@@ -77,6 +101,7 @@ impl Command {
             Command::GetServerConfig { .. } => "get_server_config",
             Command::SyncServer { .. } => "sync_server",
             Command::TransitionControlpanel { .. } => "transition_controlpanel",
+            Command::Report { .. } => "report",
         }
     }
 
@@ -99,7 +124,7 @@ impl Command {
 const VALUE_OPTIONS: &[(&str, &str)] = &[
     (
         "command",
-        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel",
+        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel; for administrators: report (with --module)",
     ),
     ("item", "the service (item) id"),
     ("module", "the processing module id"),
@@ -253,6 +278,7 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
         "get_server_config" => Command::GetServerConfig { module: module()? },
         "sync_server" => Command::SyncServer { module: module()? },
         "transition_controlpanel" => Command::TransitionControlpanel { item: item()? },
+        "report" => Command::Report { module: module()? },
         other => {
             return Err(usage(format!(
                 "unknown command '{other}' (see --help for the commands)"
@@ -337,6 +363,18 @@ mod tests {
         assert!(
             matches!(parse(&words("--help")), Ok(Parsed::Print(t)) if t.contains("--runningoperation"))
         );
+    }
+
+    #[test]
+    fn report_needs_a_module_and_is_not_a_billmanager_feature() {
+        let inv = run("--command report --module 4 --format text");
+        assert_eq!(inv.command, Command::Report { module: 4 });
+        assert_eq!(inv.command.name(), "report");
+        let err = parse(&words("--command report")).err().expect("an error");
+        assert!(err.to_string().contains("--module"), "{err}");
+        assert!(!COMMANDS.contains(&"report"));
+        let features = super::super::features::document().to_xml();
+        assert!(!features.contains("\"report\""), "{features}");
     }
 
     #[test]

@@ -9,11 +9,13 @@
 //! - [`pool`]: the IP pool chain;
 //! - [`ownership`]: owner and notes marks, the guard of every command on an existing server;
 //! - [`open_plan`], [`close_plan`], [`service_plan`]: the steps still to do, from the real state;
-//! - [`server_state`]: facts about a server the plans share.
+//! - [`server_state`]: facts about a server the plans share;
+//! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services.
 
 pub mod availability;
 pub mod close_plan;
 pub mod closest;
+pub mod drift;
 pub mod install;
 pub mod label;
 pub mod matching;

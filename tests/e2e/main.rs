@@ -7,3 +7,4 @@ mod xml;
 
 mod open;
 mod protocol;
+mod report;
