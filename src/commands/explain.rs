@@ -21,7 +21,7 @@ use crate::protocol::args::{Format, Invocation};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::availability::RuleTally;
-use crate::provision::closest::{BuildPlan, closest};
+use crate::provision::closest::{BuildPlan, Distance, closest};
 use crate::provision::install::{self, InstallRecord};
 use crate::provision::matching::{fit, rank};
 use crate::provision::open_plan::{OpenStep, OpenTarget, open_plan};
@@ -154,7 +154,7 @@ fn plan(
         verdicts.push((
             candidate.id,
             candidate.name.clone(),
-            "other configuration",
+            OTHER_CONFIGURATION,
             format!("{} ({})", candidate.configuration, mismatch.reason),
         ));
     }
@@ -171,20 +171,20 @@ fn plan(
         });
         verdicts.push((candidate.id, candidate.name.clone(), "match", detail));
     }
+    // Every server of another configuration shows how far it is from the order, whether or not
+    // a match exists: it is what staff would rebuild if the matches were gone.
+    let nearest = closest(&ordered.order.requirement, &survey.stock.available, seed);
+    for near in &nearest {
+        if let Some(v) = verdicts
+            .iter_mut()
+            .find(|v| v.0 == near.candidate.id && v.2 == OTHER_CONFIGURATION)
+        {
+            write!(v.3, "; distance: {}", distance_text(near.distance)).ok();
+        }
+    }
     let (choice, chosen) = match ranking.matches.first() {
         Some(candidate) => (Choice::Match, *candidate),
         None => {
-            let nearest = closest(&ordered.order.requirement, &survey.stock.available, seed);
-            for near in &nearest {
-                if let Some(v) = verdicts.iter_mut().find(|v| v.0 == near.candidate.id) {
-                    write!(
-                        v.3,
-                        "; distance: {} downgrade(s), score {}",
-                        near.distance.downgrades, near.distance.score
-                    )
-                    .ok();
-                }
-            }
             let refusals = super::claim::refusals(&survey, ranking.mismatches.len());
             let Some(best) = nearest.first().filter(|_| service.connection.allow_closest) else {
                 return Err(ModuleError::new(
@@ -222,6 +222,17 @@ fn plan(
         stock: Some(stock),
         verdicts,
     })
+}
+
+/// The verdict of an available server that does not match the order.
+const OTHER_CONFIGURATION: &str = "other configuration";
+
+/// `1 downgrade(s), score 64`: how far a server is from the order (fewer downgrades first).
+fn distance_text(distance: Distance) -> String {
+    format!(
+        "{} downgrade(s), score {}",
+        distance.downgrades, distance.score
+    )
 }
 
 fn choice_name(choice: &Choice) -> &'static str {
@@ -289,7 +300,13 @@ fn xml_report(
         )
         .attr("choice", choice_name(&plan.choice));
     if let Choice::Closest(build) = &plan.choice {
-        server = server.child(Element::new("build").text(build.to_string()));
+        let distance = build.distance();
+        server = server.child(
+            Element::new("build")
+                .attr("downgrades", distance.downgrades.to_string())
+                .attr("score", distance.score.to_string())
+                .text(build.to_string()),
+        );
     }
     let pool = Element::new("pool")
         .attr("id", plan.pool.pool.id.to_string())
@@ -376,7 +393,11 @@ fn text_report(
             plan.server.name,
             plan.server.configuration.as_deref().unwrap_or("")
         ),
-        Choice::Closest(build) => writeln!(out, "No match; closest: {build}"),
+        Choice::Closest(build) => writeln!(
+            out,
+            "No match; closest (distance: {}): {build}",
+            distance_text(build.distance())
+        ),
     }
     .ok();
     writeln!(

@@ -5,6 +5,7 @@
 mod world;
 mod xml;
 
+mod explain;
 mod open;
 mod protocol;
 mod report;

@@ -1,0 +1,171 @@
+//! `open --dry-run`, the explanation for administrators: every server of the location with the
+//! rule that rejected it or its distance from the order, the chosen server, the pool chain as it
+//! was resolved; and nothing changed anywhere.
+
+use serde_json::{Value, json};
+
+use crate::world::{FIXED_LABEL, Run, World, free_server, inventory};
+use crate::xml::elements;
+
+/// Five servers of location 1, each refused or ranked for its own reason.
+fn location_servers() -> Vec<Value> {
+    let mut maintenance = free_server(1, 1, FIXED_LABEL);
+    maintenance["maintenance_mode"] = json!(true);
+    let mut reserved = free_server(2, 1, FIXED_LABEL);
+    reserved["notes"] = json!("billmgr-item:999");
+    let mut undiagnosed = free_server(5, 1, "");
+    undiagnosed["diagnostics"] = json!({"status": "not_run"});
+    vec![
+        maintenance,
+        reserved,
+        // Smaller than ordered: staff would only add parts.
+        free_server(3, 2, "i9-9900K-32Gb-1x1024NVMe"),
+        // Bigger than ordered: a rebuild would take parts out.
+        free_server(4, 1, "i9-9900K-128Gb-2x1024NVMe"),
+        undiagnosed,
+    ]
+}
+
+fn explain(world: &World, item: u64, format: &str) -> Run {
+    world.run(&[
+        "--command",
+        "open",
+        "--item",
+        &item.to_string(),
+        "--dry-run",
+        "--format",
+        format,
+    ])
+}
+
+/// The text report's line for a server (`   srv-3  other configuration  ...`).
+fn line<'a>(report: &'a str, server: &str) -> &'a str {
+    report
+        .lines()
+        .find(|l| l.split_whitespace().any(|word| word == server))
+        .unwrap_or_else(|| panic!("no line for {server} in:\n{report}"))
+}
+
+fn assert_nothing_changed(world: &World) {
+    assert!(
+        world
+            .sim
+            .requests()
+            .iter()
+            .all(|r| r.method == "GET" || r.path.starts_with("/api/auth")),
+        "only reads: {:#?}",
+        world.sim.requests()
+    );
+    assert!(
+        world
+            .root
+            .mgrctl_calls()
+            .expect("calls")
+            .iter()
+            .all(|c| c.func == "paramlist")
+    );
+}
+
+#[test]
+fn without_a_match_every_server_shows_its_rule_or_distance_and_the_closest_is_chosen() {
+    let world = World::new("explain_closest", inventory(json!(location_servers())));
+    let item = world.order(FIXED_LABEL, &[("ostempl", "Debian-12")]);
+    let run = explain(&world, item, "text");
+    run.assert_ok();
+    let report = &run.stdout;
+
+    assert!(
+        report.contains("Stock: 5 servers listed, 2 available, 3 rejected"),
+        "{report}"
+    );
+    assert!(line(report, "srv-1").contains("rejected"), "{report}");
+    assert!(line(report, "srv-1").contains("in maintenance"), "{report}");
+    assert!(
+        line(report, "srv-2").contains("owned: reserved for item 999"),
+        "{report}"
+    );
+    assert!(
+        line(report, "srv-5").contains("diagnostics not done"),
+        "{report}"
+    );
+    for server in ["srv-3", "srv-4"] {
+        let text = line(report, server);
+        assert!(
+            text.contains("other configuration") && text.contains("distance: "),
+            "{report}"
+        );
+    }
+    assert!(
+        line(report, "srv-4").contains("distance: 1 downgrade(s)"),
+        "{report}"
+    );
+    assert!(line(report, "srv-3").starts_with("=>"), "{report}");
+    assert!(
+        report.contains(
+            "No match; closest (distance: 0 downgrade(s), score 1500): build server srv-3 to i9-9900K-64Gb-2x1024NVMe: \
+             RAM 32 → 64 GB, disk 2: add 1024 GB NVMe"
+        ),
+        "{report}"
+    );
+    // srv-3 is in rack R02, which has no pool, and location 1 has none either.
+    assert!(
+        report.contains(
+            "Pool: public-ams (from the public pool); chain: rack pool: rack R02 has no pool; \
+             location pool: location Amsterdam has no pool; public pool: pool 1 'public-ams' chosen"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("Steps: "), "{report}");
+    assert_nothing_changed(&world);
+
+    let xml = explain(&world, item, "xml");
+    xml.assert_ok();
+    let els = elements(&xml.stdout).expect("well-formed");
+    let build = els
+        .iter()
+        .find(|e| e.path == "/doc/open/server/build")
+        .expect("the build plan");
+    assert_eq!(build.attr("downgrades"), Some("0"));
+    assert!(build.text.contains("RAM 32 → 64 GB"), "{}", build.text);
+    let chosen = els
+        .iter()
+        .find(|e| e.path == "/doc/open/server")
+        .expect("server");
+    assert_eq!(
+        (chosen.attr("name"), chosen.attr("choice")),
+        (Some("srv-3"), Some("closest"))
+    );
+    assert!(
+        xml.stderr.contains("open would use server srv-3"),
+        "summary on stderr: {}",
+        xml.stderr
+    );
+    assert_nothing_changed(&world);
+}
+
+#[test]
+fn with_a_match_the_other_configurations_still_show_their_distance() {
+    let mut servers = location_servers();
+    servers.push(free_server(6, 1, FIXED_LABEL));
+    let world = World::new("explain_match", inventory(json!(servers)));
+    let item = world.order(FIXED_LABEL, &[("ostempl", "Debian-12")]);
+    let run = explain(&world, item, "text");
+    run.assert_ok();
+    let report = &run.stdout;
+    assert!(line(report, "srv-6").starts_with("=>"), "{report}");
+    assert!(line(report, "srv-6").contains("match"), "{report}");
+    assert!(line(report, "srv-6").contains("rank 1"), "{report}");
+    assert!(
+        line(report, "srv-3").contains("distance: 0 downgrade(s)"),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("Chosen: srv-6 ({FIXED_LABEL})")),
+        "{report}"
+    );
+    assert!(
+        report.contains("Pool: rack-r01 (from the rack pool); chain: rack pool:"),
+        "{report}"
+    );
+    assert_nothing_changed(&world);
+}
