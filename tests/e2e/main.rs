@@ -7,5 +7,6 @@ mod xml;
 
 mod explain;
 mod open;
+mod progress;
 mod protocol;
 mod report;
