@@ -14,7 +14,7 @@ use super::service::Billing;
 use super::stock::Survey;
 use crate::billmgr::lock::FileLock;
 use crate::billmgr::paths::MgrRoot;
-use crate::dci::api::{EditServer, Server};
+use crate::dci::api::Server;
 use crate::dci::client::{Client, is_conflict};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::provision::availability::{Candidate, verify_claim};
@@ -150,20 +150,12 @@ fn take_first<'c>(
             }
         }
         let note = item_note(request.holder.item);
-        client
-            .edit_server(
-                candidate.id,
-                &EditServer {
-                    notes: Some(&note),
-                    ..EditServer::default()
-                },
+        client.set_notes(candidate.id, &note).with_context(|| {
+            format!(
+                "marking server {} for item {}",
+                candidate.name, request.holder.item
             )
-            .with_context(|| {
-                format!(
-                    "marking server {} for item {}",
-                    candidate.name, request.holder.item
-                )
-            })?;
+        })?;
         let server = client
             .server(candidate.id)
             .with_context(|| format!("reading server {} back", candidate.name))?;
@@ -198,13 +190,7 @@ fn take_first<'c>(
 /// Undoes a claim that did not hold, touching only what is this item's.
 fn release_claim(client: &Client, server: &Server, holder: &Holder) -> Result<()> {
     if ItemNote::read(&server.notes).is_some_and(|n| n.item == holder.item) {
-        client.edit_server(
-            server.id,
-            &EditServer {
-                notes: Some(""),
-                ..EditServer::default()
-            },
-        )?;
+        client.set_notes(server.id, "")?;
     }
     if owner_email(server).is_some_and(|e| e.eq_ignore_ascii_case(&holder.email)) {
         client.remove_owner(server.id)?;

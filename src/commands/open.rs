@@ -16,7 +16,7 @@ use super::service::{Billing, Service, not_owner};
 use super::wait::{Polling, wait_operation};
 use crate::billmgr::lock::FileLock;
 use crate::billmgr::paths::MgrRoot;
-use crate::dci::api::{AddIps, EditServer, IpFamily, OsInstall, PortStatus, Server};
+use crate::dci::api::{AddIps, IpFamily, OsInstall, PortStatus, Server};
 use crate::dci::client::{Client, is_not_found};
 use crate::protocol::args::Invocation;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
@@ -261,13 +261,7 @@ impl Opening<'_> {
                 }
                 OpenStep::SetNotes => {
                     let note = item_note(self.item());
-                    client.edit_server(
-                        id,
-                        &EditServer {
-                            notes: Some(&note),
-                            ..EditServer::default()
-                        },
-                    )?;
+                    client.set_notes(id, &note)?;
                 }
                 OpenStep::SaveServerId => {
                     self.billing
@@ -456,13 +450,7 @@ impl Opening<'_> {
         for ip in &server.ip {
             client.remove_ip(server.id, ip.id)?;
         }
-        client.edit_server(
-            server.id,
-            &EditServer {
-                notes: Some(""),
-                ..EditServer::default()
-            },
-        )?;
+        client.set_notes(server.id, "")?;
         client.remove_owner(server.id)?;
         let item = self.item().to_string();
         for param in ["serverid", install::PARAM] {
