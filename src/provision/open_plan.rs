@@ -11,7 +11,7 @@ use std::fmt;
 
 use super::install::{InstallRecord, InstallState, install_state};
 use super::ownership::{self, Holder, ItemNote, NotOwned, NoteStage, not_owned};
-use super::server_state::{self, OS_INSTALL, id_list};
+use super::server_state::{self, id_list};
 use crate::dci::api::{IpFamily, PortStatus, PowerStatus, Server};
 
 /// What the open wants of the server.
@@ -90,7 +90,8 @@ pub fn open_plan(server: &Server, target: &OpenTarget) -> Result<Vec<OpenStep>, 
             )));
         }
         Some(ItemNote {
-            stage: NoteStage::Closing | NoteStage::Wiping { .. } | NoteStage::WipeFailed { .. },
+            stage:
+                NoteStage::Closing { .. } | NoteStage::Wiping { .. } | NoteStage::WipeFailed { .. },
             ..
         }) => {
             return Err(not_owned(format!(

@@ -54,7 +54,7 @@ pub fn running_operation(server: &Server) -> Option<&Operation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provision::testing::{available, ip, operation, owned, port};
+    use crate::provision::testing::{available, ip, port};
 
     #[test]
     fn ports_leave_ipmi_out() {
