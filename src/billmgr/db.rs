@@ -77,6 +77,14 @@ pub struct ItemRecord {
     pub parent: Option<u64>,
 }
 
+/// A value of a product-type param (`itemtypeparamvalue`): an OS template of `ostempl`, a
+/// script of `recipe`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamValue {
+    pub id: u64,
+    pub intname: String,
+}
+
 /// A connection to BILLmanager's database.
 pub struct Db {
     conn: Conn,
@@ -300,6 +308,36 @@ impl Db {
                     // The smallest unit of a chain has no relation to anything.
                     relation: optional(row, 2, "measure.relation")?.unwrap_or(1.0),
                     lessmeasure: optional(row, 3, "measure.lessmeasure")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The values of the product-type param `param` of `itemtype` bound to processing module
+    /// `module` (`processingmodule2itemtypeparamvalue`), by id.
+    pub fn module_param_values(
+        &mut self,
+        module: u64,
+        itemtype: &str,
+        param: &str,
+    ) -> Result<Vec<ParamValue>> {
+        let rows = self.rows(
+            &format!("the {itemtype} {param} values of processing module {module}"),
+            "SELECT v.id, v.intname
+             FROM itemtypeparamvalue v
+             JOIN processingmodule2itemtypeparamvalue b
+               ON b.itemtypeparamvalue = v.id AND b.processingmodule = ?
+             JOIN itemtypeparam itp ON itp.id = v.itemtypeparam
+             JOIN itemtype it ON it.id = itp.itemtype
+             WHERE it.intname = ? AND itp.intname = ?
+             ORDER BY v.id",
+            (module, itemtype, param),
+        )?;
+        rows.iter()
+            .map(|row| {
+                Ok(ParamValue {
+                    id: required(row, 0, "itemtypeparamvalue.id")?,
+                    intname: cell(row, 1).unwrap_or_default(),
                 })
             })
             .collect()
@@ -648,6 +686,44 @@ mod database_tests {
             ))
             .unwrap();
         assert!(conn.task_exists(item, operation).unwrap());
+    }
+
+    #[test]
+    fn param_values_bound_to_the_module() {
+        let db = TestDb::new("module_db_param_values").unwrap();
+        let module = db.add_module("DCI", &[], &[]).unwrap();
+        let other = db.add_module("DCI 2", &[], &[]).unwrap();
+        let debian = db
+            .add_itemtype_param_value("dedic", "ostempl", "Debian-12", Some(module))
+            .unwrap();
+        db.add_itemtype_param_value("dedic", "ostempl", "CentOS-7", Some(other))
+            .unwrap();
+        db.add_itemtype_param_value("dedic", "ostempl", "Unbound", None)
+            .unwrap();
+        let docker = db
+            .add_itemtype_param_value("dedic", "recipe", "install-docker", Some(module))
+            .unwrap();
+        let mut conn = Db::connect(&params_of(&db)).unwrap();
+        assert_eq!(
+            conn.module_param_values(module, "dedic", "ostempl")
+                .unwrap(),
+            vec![ParamValue {
+                id: debian,
+                intname: "Debian-12".into()
+            }]
+        );
+        assert_eq!(
+            conn.module_param_values(module, "dedic", "recipe").unwrap(),
+            vec![ParamValue {
+                id: docker,
+                intname: "install-docker".into()
+            }]
+        );
+        assert!(
+            conn.module_param_values(module, "vds", "ostempl")
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
