@@ -30,7 +30,9 @@ pub struct Billing {
 impl Billing {
     pub fn connect(root: &MgrRoot) -> Result<Billing> {
         let mgrctl = Mgrctl::new(root);
-        let params = mgrctl.paramlist().context("asking BILLmanager for its database (paramlist)")?;
+        let params = mgrctl
+            .paramlist()
+            .context("asking BILLmanager for its database (paramlist)")?;
         let db = Db::connect(&params.db)?;
         let key = CryptKey::load(&params.crypt_key)?;
         Ok(Billing { mgrctl, db, key })
@@ -41,7 +43,15 @@ impl Billing {
         let elid = item.to_string();
         let crypted = if crypted { "on" } else { "off" };
         self.mgrctl
-            .call("service.saveparam", &[("sok", "ok"), ("elid", &elid), (name, value), ("crypted", crypted)])
+            .call(
+                "service.saveparam",
+                &[
+                    ("sok", "ok"),
+                    ("elid", &elid),
+                    (name, value),
+                    ("crypted", crypted),
+                ],
+            )
             .map(drop)
             .with_context(|| format!("saving param {name} of item {item}"))
     }
@@ -49,12 +59,20 @@ impl Billing {
     /// `service.post<what>`: tells BILLmanager the operation is done.
     pub fn report(&self, func: &str, item: u64) -> Result<()> {
         let elid = item.to_string();
-        self.mgrctl.call(func, &[("sok", "ok"), ("elid", &elid)]).map(drop)
+        self.mgrctl
+            .call(func, &[("sok", "ok"), ("elid", &elid)])
+            .map(drop)
     }
 
     /// A task for the module's department, so staff see what to do by hand; and the running
     /// operation switched to manual so BILLmanager stops retrying it.
-    pub fn hand_to_staff(&self, command: &str, item: u64, running_operation: Option<u64>, text: &str) -> Result<()> {
+    pub fn hand_to_staff(
+        &self,
+        command: &str,
+        item: u64,
+        running_operation: Option<u64>,
+        text: &str,
+    ) -> Result<()> {
         let item_id = item.to_string();
         if let Some(ro) = running_operation {
             self.mgrctl
@@ -63,17 +81,30 @@ impl Billing {
         }
         let answer = self
             .mgrctl
-            .call("task.gettype", &[("operation", command), ("item", &item_id)])
+            .call(
+                "task.gettype",
+                &[("operation", command), ("item", &item_id)],
+            )
             .context("asking BILLmanager for the task type")?;
-        let Some(task_type) = crate::billmgr::mgrctl::find_value(&answer, "task_type")?.filter(|t| !t.is_empty()) else {
-            log::warn!("BILLmanager has no task type for '{command}'; no task created. For staff: {text}");
+        let Some(task_type) =
+            crate::billmgr::mgrctl::find_value(&answer, "task_type")?.filter(|t| !t.is_empty())
+        else {
+            log::warn!(
+                "BILLmanager has no task type for '{command}'; no task created. For staff: {text}"
+            );
             return Ok(());
         };
         let ro = running_operation.map(|r| r.to_string()).unwrap_or_default();
         self.mgrctl
             .call(
                 "task.edit",
-                &[("sok", "ok"), ("item", &item_id), ("runningoperation", &ro), ("type", &task_type), ("params", text)],
+                &[
+                    ("sok", "ok"),
+                    ("item", &item_id),
+                    ("runningoperation", &ro),
+                    ("type", &task_type),
+                    ("params", text),
+                ],
             )
             .map(drop)
             .context("creating the task for staff")
@@ -92,30 +123,38 @@ pub struct Service {
 impl Service {
     pub fn load(billing: &mut Billing, item_id: u64) -> Result<Service> {
         let object = format!("item {item_id}");
-        let item = billing
-            .db
-            .item(item_id)?
-            .ok_or_else(|| ModuleError::new(ErrorKind::Item, &object, format!("item {item_id} does not exist in BILLmanager")))?;
+        let item = billing.db.item(item_id)?.ok_or_else(|| {
+            ModuleError::new(
+                ErrorKind::Item,
+                &object,
+                format!("item {item_id} does not exist in BILLmanager"),
+            )
+        })?;
         if let Some(parent) = item.parent {
-            return fail(ErrorKind::Item, object, format!("item {item_id} is an addon of service {parent}, not a service"));
+            return fail(
+                ErrorKind::Item,
+                object,
+                format!("item {item_id} is an addon of service {parent}, not a service"),
+            );
         }
         let module_id = item.processingmodule.ok_or_else(|| {
-            ModuleError::new(ErrorKind::Item, &object, format!("item {item_id} has no processing module"))
+            ModuleError::new(
+                ErrorKind::Item,
+                &object,
+                format!("item {item_id} has no processing module"),
+            )
         })?;
-        let module = billing.db.processing_module(module_id, &billing.key)?;
-        if module.module != MODULE_NAME {
+        if item.module_name.as_deref() != Some(MODULE_NAME) {
             return fail(
                 ErrorKind::Item,
                 object,
                 format!(
-                    "item {item_id} belongs to processing module {} ({}), not to {MODULE_NAME}",
-                    module.id, module.module
+                    "item {item_id} belongs to processing module {module_id} ({}), not to {MODULE_NAME}",
+                    item.module_name.as_deref().unwrap_or("unknown")
                 ),
             );
         }
-        crate::billmgr::logging::register_secret(module.params.get("password").map(String::as_str).unwrap_or(""));
-        let connection = Connection::from_params(&module.params, &|name| std::env::var(name).ok())
-            .with_context(|| format!("processing module {} ({})", module.id, module.name))?;
+        let (module, connection) = load_module(billing, module_id)?;
         let params = billing.db.item_params(item_id)?;
         let email = billing.db.account_email(item.account)?;
         Ok(Service {
@@ -134,8 +173,7 @@ impl Service {
     /// The DCImanager client, with the session token kept in BILLmanager's `var/` between runs
     /// so that frequent commands (sync_item) do not log in every time.
     pub fn client(&self, root: &MgrRoot) -> Result<Client> {
-        let cache = root.var_dir().join(format!("pmdci6-{}.token", self.module.id));
-        dci_client(&self.connection, Some(cache))
+        module_client(root, self.module.id, &self.connection)
     }
 
     /// Who must own the item's server: the customer's e-mail and the item's mark in the notes.
@@ -151,17 +189,28 @@ impl Service {
                 ),
             )
         })?;
-        Ok(Holder { item: self.id(), email })
+        Ok(Holder {
+            item: self.id(),
+            email,
+        })
     }
 
     pub fn saved_server_id(&self) -> Result<Option<u64>> {
-        match self.params.get("serverid").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        match self
+            .params
+            .get("serverid")
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        {
             None => Ok(None),
             Some(text) => text.parse().map(Some).map_err(|_| {
                 ModuleError::new(
                     ErrorKind::Item,
                     format!("item {}", self.id()),
-                    format!("param serverid of item {} is '{text}', not a server id", self.id()),
+                    format!(
+                        "param serverid of item {} is '{text}', not a server id",
+                        self.id()
+                    ),
                 )
                 .into()
             }),
@@ -197,4 +246,41 @@ impl Service {
         })?;
         Ok(found)
     }
+}
+
+/// A processing module of this binary with its validated connection; refused when the module is
+/// another binary's. Its password becomes a log secret.
+pub fn load_module(
+    billing: &mut Billing,
+    module_id: u64,
+) -> Result<(ProcessingModule, Connection)> {
+    let module = billing.db.processing_module(module_id, &billing.key)?;
+    if module.module != MODULE_NAME {
+        return fail(
+            ErrorKind::ModuleConfig,
+            format!("processing module {module_id}"),
+            format!(
+                "processing module {} ({}) is run by {}, not by {MODULE_NAME}",
+                module.id, module.name, module.module
+            ),
+        );
+    }
+    crate::billmgr::logging::register_secret(
+        module
+            .params
+            .get("password")
+            .map(String::as_str)
+            .unwrap_or(""),
+    );
+    let connection = Connection::from_params(&module.params, &|name| std::env::var(name).ok())
+        .with_context(|| format!("processing module {} ({})", module.id, module.name))?;
+    Ok((module, connection))
+}
+
+/// The DCImanager client of a module, with the session token kept in BILLmanager's `var/`
+/// (one file per module, mode 0600) so that frequent commands (sync_item) do not log in every
+/// time.
+pub fn module_client(root: &MgrRoot, module_id: u64, connection: &Connection) -> Result<Client> {
+    let cache = root.var_dir().join(format!("pmdci6-{module_id}.token"));
+    dci_client(connection, Some(cache))
 }

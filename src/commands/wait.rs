@@ -21,20 +21,33 @@ pub struct Polling {
 
 /// Reads the server until operation `operation` (any operation when `None`) is no longer
 /// running, and returns the server as it is then.
-pub fn wait_operation(client: &Client, server_id: u64, operation: Option<u64>, what: &str, polling: &Polling) -> Result<Server> {
+pub fn wait_operation(
+    client: &Client,
+    server_id: u64,
+    operation: Option<u64>,
+    what: &str,
+    polling: &Polling,
+) -> Result<Server> {
     let started = Instant::now();
     let progress = std::io::stderr().is_terminal();
     loop {
         let server = client
             .server(server_id)
             .with_context(|| format!("reading server {server_id} while waiting for {what}"))?;
-        let current = server.operation.as_ref().filter(|op| operation.is_none_or(|id| op.id == id));
+        let current = server
+            .operation
+            .as_ref()
+            .filter(|op| operation.is_none_or(|id| op.id == id));
         let running = current.filter(|op| op.status == OperationStatus::Running);
         let Some(op) = running else {
             if progress {
                 eprintln!();
             }
-            log::info!("{what} on server {} ended after {} s", server.name, started.elapsed().as_secs());
+            log::info!(
+                "{what} on server {} ended after {} s",
+                server.name,
+                started.elapsed().as_secs()
+            );
             return Ok(server);
         };
         if progress {
@@ -59,6 +72,11 @@ pub fn wait_operation(client: &Client, server_id: u64, operation: Option<u64>, w
             .into());
         }
         log::debug!("{what} on server {}: {}%", server.name, op.progress);
-        std::thread::sleep(polling.interval.min(polling.timeout.saturating_sub(started.elapsed())).max(Duration::from_millis(10)));
+        std::thread::sleep(
+            polling
+                .interval
+                .min(polling.timeout.saturating_sub(started.elapsed()))
+                .max(Duration::from_millis(10)),
+        );
     }
 }
