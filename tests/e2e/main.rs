@@ -5,4 +5,9 @@
 mod world;
 mod xml;
 
+mod close;
+mod controlpanel;
+mod lifecycle;
 mod protocol;
+mod server_config;
+mod sync;
