@@ -299,7 +299,6 @@ mod tests {
         server.operation = Some(operation(89, "os_install", OperationStatus::Ok));
         assert_eq!(plan_started(&server, 1), Ok(vec![Finish]));
         // Ports brought down and power off in the meantime are fixed, without a reinstall.
-        let mut server = server;
         server.power_status = PowerStatus::Off;
         server
             .switch_connection

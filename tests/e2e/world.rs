@@ -43,10 +43,14 @@ impl Run {
         self
     }
 
-    /// The `type` of the error XML; asserts exit status 1 and well-formed XML.
+    /// The `type` of the error XML; asserts exit status 1, well-formed XML and no panic.
     #[track_caller]
     pub fn error_type(&self) -> String {
         assert_eq!(self.code, 1, "expected failure, got {self:#?}");
+        assert!(
+            !self.stderr.contains("panicked"),
+            "a failure must never be a panic: {self:#?}"
+        );
         let elements =
             crate::xml::elements(&self.stdout).unwrap_or_else(|e| panic!("{e}: {self:#?}"));
         elements
