@@ -396,3 +396,22 @@ fn a_close_killed_during_the_wipe_resumes_the_wait_on_rerun() {
     assert_back_in_stock(&world);
     assert_eq!(world.db.item_status(item).expect("status"), DELETED);
 }
+
+#[test]
+fn a_close_whose_report_was_refused_only_reports_when_run_again() {
+    let (world, item) = world_with("close_report_refused", Duration::from_millis(300));
+    world.root.fail_next("service.postclose").expect("fault");
+    let run = close(&world, item, None);
+    assert_eq!(run.error_type(), "mgrctl");
+    assert!(run.error_value().contains("service.postclose"), "{run:#?}");
+    assert_back_in_stock(&world);
+    assert_eq!(world.db.item_status(item).expect("status"), ACTIVE);
+    world.sim.clear_requests();
+    close(&world, item, None).assert_ok();
+    assert!(
+        world.dci_changes().is_empty(),
+        "{:?}",
+        world.dci_change_lines()
+    );
+    assert_eq!(world.db.item_status(item).expect("status"), DELETED);
+}

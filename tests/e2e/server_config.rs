@@ -197,3 +197,27 @@ fn config_of_another_module_s_binary_is_refused() {
     assert!(run.error_value().contains("not by pmdci6"), "{run:#?}");
     assert!(world.sim.requests().is_empty());
 }
+
+#[test]
+fn a_refused_config_store_is_an_error() {
+    let world = config_world("config_refused");
+    world.root.fail_next("processing.setconfig").expect("fault");
+    let run = world.run(&[
+        "--command",
+        "get_server_config",
+        "--module",
+        &world.module.to_string(),
+    ]);
+    assert_eq!(run.error_type(), "mgrctl");
+    assert!(
+        run.error_value().contains("processing.setconfig"),
+        "{run:#?}"
+    );
+    assert!(
+        world
+            .root
+            .mgrctl_calls_of("itemtype.param.value.sync")
+            .expect("calls")
+            .is_empty()
+    );
+}

@@ -288,3 +288,58 @@ fn a_sync_beside_a_running_command_skips_quietly() {
     assert!(world.sim.requests().is_empty());
     assert!(world.log().contains("skipped"), "{}", world.log());
 }
+
+#[test]
+fn an_expired_cached_session_is_renewed() {
+    let (world, item) = opened_world("sync_session_renewed", ACTIVE);
+    sync(&world, item);
+    world.sim.inject(dci6_sim::Fault::ExpireTokens);
+    world.sim.clear_requests();
+    sync(&world, item);
+    let requests: Vec<String> = world
+        .sim
+        .requests()
+        .iter()
+        .map(|r| format!("{} {} {}", r.method, r.path, r.status))
+        .collect();
+    assert_eq!(
+        requests,
+        [
+            "GET /api/dci/v3/server/1 401",
+            "POST /api/auth/v4/public/token 200",
+            "GET /api/dci/v3/server/1 200",
+        ]
+    );
+    world.sim.clear_requests();
+    sync(&world, item);
+    assert_eq!(
+        world.sim.requests().len(),
+        1,
+        "the renewed session is cached"
+    );
+}
+
+#[test]
+fn dcimanager_unavailable_is_an_error_and_changes_nothing() {
+    let (world, item) = opened_world("sync_unavailable", ACTIVE);
+    world.edit_server(1, |s| s["power_status"] = json!("off"));
+    world
+        .sim
+        .inject(dci6_sim::Fault::Unavailable { count: 100 });
+    let run = world.run(&["--command", "sync_item", "--item", &item.to_string()]);
+    assert_eq!(run.error_type(), "dci_unreachable");
+    assert!(
+        world.dci_changes().iter().all(|r| r.status == 503),
+        "{:?}",
+        world.dci_change_lines()
+    );
+    assert!(world.billing_writes().is_empty());
+}
+
+#[test]
+fn an_item_status_pmdci6_does_not_know_is_an_item_error() {
+    let (world, item) = opened_world("sync_unknown_status", 9);
+    let run = world.run(&["--command", "sync_item", "--item", &item.to_string()]);
+    assert_eq!(run.error_type(), "item");
+    assert!(run.error_value().contains("status 9"), "{run:#?}");
+}
