@@ -25,15 +25,11 @@ fn main() -> ExitCode {
         log::error!("internal error (a bug in pmdci6): {info}")
     }));
     std::panic::catch_unwind(|| run(&args)).unwrap_or_else(|_| {
-        print!(
-            "{}",
-            error_document(
-                "internal",
-                "module",
-                "internal error (a bug in pmdci6); see var/pmdci6.log"
-            )
-            .to_document()
-        );
+        print_document(&error_document(
+            "internal",
+            "module",
+            "internal error (a bug in pmdci6); see var/pmdci6.log",
+        ));
         ExitCode::FAILURE
     })
 }
@@ -58,16 +54,40 @@ fn run(args: &[String]) -> ExitCode {
     }
     let name = invocation.command.name();
     log::info!("{name} started{}", describe(&invocation));
-    match commands::run(&root, &invocation) {
+    let started = std::time::Instant::now();
+    let outcome = commands::run(&root, &invocation);
+    log::info!(
+        "{name} took {} ms, peak memory {}",
+        started.elapsed().as_millis(),
+        peak_memory().unwrap_or_else(|| "unknown".into())
+    );
+    match outcome {
         Ok(output) => {
-            if let Some(document) = output {
-                print!("{}", document.to_document());
+            match output {
+                Some(commands::Output::Xml(document)) => print_document(&document),
+                Some(commands::Output::Text(text)) => print!("{text}"),
+                None => {}
             }
-            log::info!("{name} finished");
             ExitCode::SUCCESS
         }
         Err(err) => report_failure(&root, Some(&invocation), name, &err),
     }
+}
+
+/// Writes a document to stdout. A closed stdout (BILLmanager gone) leaves nothing to tell.
+fn print_document(document: &Element) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if let Err(err) = document.write_document(&mut out).and_then(|()| out.flush()) {
+        log::warn!("could not write the answer to stdout: {err}");
+    }
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), for the log and the benchmarks.
+fn peak_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.trim_start_matches("VmHWM:").trim().to_string())
 }
 
 fn describe(invocation: &Invocation) -> String {
@@ -96,7 +116,7 @@ fn report_failure(
     let message = logging::redact(&format!("{err:#}"));
     log::error!("{what} failed ({}): {message}", kind.error_type());
     let document = error_document(kind.error_type(), &object, &message);
-    print!("{}", document.to_document());
+    print_document(&document);
     if let Some(ro) = invocation.and_then(|i| i.running_operation) {
         record_on_running_operation(root, ro, &document);
     }

@@ -253,13 +253,13 @@ fn parse_xml(xml: &str) -> Result<Element> {
 }
 
 fn element_of(start: &BytesStart) -> Result<Element> {
-    let mut element = Element::new(String::from_utf8_lossy(start.name().as_ref()));
+    let mut element = Element::new(String::from_utf8_lossy(start.name().as_ref()).into_owned());
     for attr in start.attributes() {
         let attr = attr?;
         let name = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
         element
             .attrs
-            .push((name, attr.unescape_value()?.into_owned()));
+            .push((name.into(), attr.unescape_value()?.into_owned()));
     }
     Ok(element)
 }

@@ -177,13 +177,7 @@ impl Close<'_> {
             CloseStep::ClearNotes => {
                 let server = server()?;
                 client
-                    .edit_server(
-                        server.id,
-                        &EditServer {
-                            notes: Some(""),
-                            ..EditServer::default()
-                        },
-                    )
+                    .set_notes(server.id, "")
                     .with_context(|| format!("clearing the notes of server {}", server.name))
             }
             CloseStep::ReportClosed => held.billing.report("service.postclose", held.item()),
@@ -207,13 +201,7 @@ impl Close<'_> {
         .to_string();
         self.held
             .client
-            .edit_server(
-                server.id,
-                &EditServer {
-                    notes: Some(&notes),
-                    ..EditServer::default()
-                },
-            )
+            .set_notes(server.id, &notes)
             .with_context(|| format!("writing '{notes}' into the notes of server {}", server.name))
     }
 

@@ -26,7 +26,9 @@ pub fn ensure_user(client: &Client, email: &str) -> Result<User> {
             log::info!("created DCImanager user {id} for {email}");
         }
         // Created meanwhile by a parallel run: read it back.
-        Err(err) if is_conflict(&err) => log::info!("DCImanager user {email} was created meanwhile"),
+        Err(err) if is_conflict(&err) => {
+            log::info!("DCImanager user {email} was created meanwhile")
+        }
         Err(err) => return Err(err).with_context(|| format!("creating DCImanager user {email}")),
     }
     client

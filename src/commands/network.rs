@@ -2,6 +2,7 @@
 //! read as servers need them.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use anyhow::{Context, Result};
 
@@ -22,25 +23,40 @@ impl PoolFacts {
         Ok(PoolFacts {
             location,
             pools: client.ip_pools().context("listing IP pools")?,
-            settings: client.pool_settings().context("reading the pool settings")?,
+            settings: client
+                .pool_settings()
+                .context("reading the pool settings")?,
             racks: HashMap::new(),
         })
     }
 
     /// The pool for a server in `rack`; an error an administrator can act on when there is none.
-    pub fn choose(&mut self, client: &Client, server_name: &str, rack: Option<u64>, want_ipv6: bool) -> Result<PoolChoice> {
+    pub fn choose(
+        &mut self,
+        client: &Client,
+        server_name: &str,
+        rack: Option<u64>,
+        want_ipv6: bool,
+    ) -> Result<PoolChoice> {
         let rack = match rack {
             None => None,
-            Some(id) => {
-                if !self.racks.contains_key(&id) {
-                    let read = client.rack(id).with_context(|| format!("reading rack {id}"))?;
-                    self.racks.insert(id, read);
+            Some(id) => match self.racks.entry(id) {
+                Entry::Occupied(known) => Some(&*known.into_mut()),
+                Entry::Vacant(slot) => {
+                    let read = client
+                        .rack(id)
+                        .with_context(|| format!("reading rack {id}"))?;
+                    Some(&*slot.insert(read))
                 }
-                self.racks.get(&id)
-            }
+            },
         };
         choose_pool(rack, &self.location, &self.pools, &self.settings, want_ipv6).map_err(|err| {
-            ModuleError::new(ErrorKind::NoPool, format!("server {server_name}"), format!("server {server_name}: {err}")).into()
+            ModuleError::new(
+                ErrorKind::NoPool,
+                format!("server {server_name}"),
+                format!("server {server_name}: {err}"),
+            )
+            .into()
         })
     }
 }

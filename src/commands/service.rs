@@ -15,7 +15,7 @@ use crate::dci::client::{Client, is_not_found};
 use crate::dci::filter::{Filter, Literal};
 use crate::protocol::connection::Connection;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
-use crate::provision::ownership::{Holder, ItemNote, item_note};
+use crate::provision::ownership::{Holder, ItemNote, NotOwned, item_note};
 
 /// The name this module has in `processingmodule.module`.
 pub const MODULE_NAME: &str = "pmdci6";
@@ -283,4 +283,14 @@ pub fn load_module(
 pub fn module_client(root: &MgrRoot, module_id: u64, connection: &Connection) -> Result<Client> {
     let cache = root.var_dir().join(format!("pmdci6-{module_id}.token"));
     dci_client(connection, Some(cache))
+}
+
+/// The ownership guard's refusal as the error BILLmanager shows: nothing was touched.
+pub fn not_owner(server: &Server, refusal: NotOwned) -> anyhow::Error {
+    ModuleError::new(
+        ErrorKind::NotOwner,
+        format!("server {}", server.name),
+        refusal.reason,
+    )
+    .into()
 }

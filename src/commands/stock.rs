@@ -40,5 +40,9 @@ pub fn survey(client: &Client, location: u64, ignore_errors: bool) -> Result<Sur
         stock.rejected.len(),
         stock.tally
     );
-    Ok(Survey { stock, macs, listed })
+    Ok(Survey {
+        stock,
+        macs,
+        listed,
+    })
 }

@@ -106,6 +106,17 @@ impl Client {
         self.act(&route::server(server), edit)
     }
 
+    /// The notes alone: where the module marks which item holds a server.
+    pub fn set_notes(&self, server: u64, notes: &str) -> Result<()> {
+        self.edit_server(
+            server,
+            &EditServer {
+                notes: Some(notes),
+                ..EditServer::default()
+            },
+        )
+    }
+
     /// Turns one switch port up or down.
     pub fn set_port(&self, server: u64, connection: u64, status: PortStatus) -> Result<()> {
         self.act(

@@ -272,7 +272,7 @@ mod tests {
     fn non_numeric_location_is_a_config_error() {
         let mut p = params(GOOD);
         p.insert("location".into(), "moscow".into());
-        let err = Connection::from_params(&p, &no_env).err().expect("error");
+        let err = Connection::from_params(&p, &no_env).expect_err("error");
         assert!(err.to_string().contains("moscow"));
     }
 

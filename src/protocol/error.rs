@@ -165,8 +165,7 @@ mod tests {
             .context("reading server 12")
             .context(ModuleError::new(ErrorKind::NoServer, "item 5", "no server"))
             .context("open")
-            .err()
-            .expect("error");
+            .expect_err("error");
         assert_eq!(classify(&err), (ErrorKind::NoServer, "item 5".to_string()));
     }
 
@@ -174,8 +173,7 @@ mod tests {
     fn root_module_error_is_found() {
         let err = fail::<()>(ErrorKind::NoPool, "server 1", "none")
             .context("claiming")
-            .err()
-            .expect("error");
+            .expect_err("error");
         assert_eq!(classify(&err).0, ErrorKind::NoPool);
     }
 

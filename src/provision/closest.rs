@@ -384,33 +384,7 @@ pub fn closest<'a>(
 mod tests {
     use super::*;
     use crate::provision::label::DiskKind;
-
-    fn candidate(id: u64, label: &str) -> Candidate {
-        Candidate {
-            id,
-            name: format!("srv-{id}"),
-            rack_id: None,
-            configuration: label.parse().unwrap_or_else(|err| panic!("{err}")),
-        }
-    }
-
-    fn fixed(label: &str) -> Requirement {
-        Requirement::Fixed(label.parse().unwrap_or_else(|err| panic!("{err}")))
-    }
-
-    fn manual(
-        cpu_count: u32,
-        cpu_model: Option<&str>,
-        ram_gb: u64,
-        disks_gb: &[u64],
-    ) -> Requirement {
-        Requirement::Manual(ManualSpec {
-            cpu_count,
-            cpu_model: cpu_model.map(Into::into),
-            ram_gb,
-            disks_gb: disks_gb.to_vec(),
-        })
-    }
+    use crate::provision::testing::{candidate, fixed, manual};
 
     fn plan(requirement: &Requirement, label: &str) -> String {
         BuildPlan::new(requirement, &candidate(12, label)).to_string()

@@ -175,33 +175,7 @@ pub(crate) fn tie_break(seed: u64, id: u64) -> u64 {
 mod tests {
     use super::*;
     use crate::provision::label::DiskKind;
-
-    fn candidate(id: u64, label: &str) -> Candidate {
-        Candidate {
-            id,
-            name: format!("srv-{id}"),
-            rack_id: Some(7),
-            configuration: label.parse().unwrap_or_else(|err| panic!("{err}")),
-        }
-    }
-
-    fn fixed(label: &str) -> Requirement {
-        Requirement::Fixed(label.parse().unwrap_or_else(|err| panic!("{err}")))
-    }
-
-    fn manual(
-        cpu_count: u32,
-        cpu_model: Option<&str>,
-        ram_gb: u64,
-        disks_gb: &[u64],
-    ) -> Requirement {
-        Requirement::Manual(ManualSpec {
-            cpu_count,
-            cpu_model: cpu_model.map(Into::into),
-            ram_gb,
-            disks_gb: disks_gb.to_vec(),
-        })
-    }
+    use crate::provision::testing::{candidate, fixed, manual};
 
     fn ids(ranking: &Ranking) -> Vec<u64> {
         ranking.matches.iter().map(|c| c.id).collect()

@@ -1,6 +1,8 @@
 //! Servers for the unit tests: a healthy server in stock, which each test bends into the state it
 //! needs with plain field assignments.
 
+use super::availability::Candidate;
+use super::order::{ManualSpec, Requirement};
 use crate::dci::api::{
     Diagnostics, DiagnosticsStatus, Ip, IpFamily, Operation, OperationStatus, Owner, PortStatus,
     PowerStatus, RackRef, Server, SwitchConnection, TemplateRef,
@@ -84,4 +86,32 @@ pub fn port(id: u64, is_ipmi_connection: bool, admin_status: PortStatus) -> Swit
         oper_status: admin_status,
         is_ipmi_connection,
     }
+}
+
+/// A candidate in rack 7 with the given label.
+pub fn candidate(id: u64, label: &str) -> Candidate {
+    Candidate {
+        id,
+        name: format!("srv-{id}"),
+        rack_id: Some(7),
+        configuration: label.parse().unwrap_or_else(|err| panic!("{err}")),
+    }
+}
+
+pub fn fixed(label: &str) -> Requirement {
+    Requirement::Fixed(label.parse().unwrap_or_else(|err| panic!("{err}")))
+}
+
+pub fn manual(
+    cpu_count: u32,
+    cpu_model: Option<&str>,
+    ram_gb: u64,
+    disks_gb: &[u64],
+) -> Requirement {
+    Requirement::Manual(ManualSpec {
+        cpu_count,
+        cpu_model: cpu_model.map(Into::into),
+        ram_gb,
+        disks_gb: disks_gb.to_vec(),
+    })
 }

@@ -4,7 +4,7 @@
 use billmgr_stand_in::item_status::{ACTIVE, PROCESSING, SUSPENDED};
 use serde_json::json;
 
-use crate::world::{FIXED_LABEL, RIVAL_USER, World, customer_inventory, free_server};
+use crate::world::{FIXED_LABEL, RIVAL_USER, World, customer_inventory, free_server, inventory};
 use crate::xml::elements;
 
 fn opened_world(name: &str, status: i32) -> (World, u64) {
@@ -307,4 +307,56 @@ fn a_second_run_beside_a_running_one_changes_nothing() {
     assert_eq!(run.error_type(), "internal");
     assert!(run.error_value().contains("another pmdci6 run"), "{run:#?}");
     assert!(world.sim.requests().is_empty());
+}
+
+#[test]
+fn a_service_lives_from_open_to_close_and_its_server_is_sold_again() {
+    let world = World::new(
+        "whole_lifecycle",
+        inventory(json!([free_server(1, 1, FIXED_LABEL)])),
+    );
+    let item = world.order(FIXED_LABEL, &[("ostempl", "Debian-12")]);
+    let status = || world.db.item_status(item).expect("status");
+    run(&world, "open", item, None).assert_ok();
+    assert_eq!(status(), ACTIVE);
+
+    world.sim.clear_requests();
+    run(&world, "sync_item", item, None).assert_ok();
+    assert!(
+        world.dci_changes().is_empty(),
+        "a fresh service needs nothing: {:?}",
+        world.dci_change_lines()
+    );
+
+    run(&world, "suspend", item, None).assert_ok();
+    run(&world, "sync_item", item, None).assert_ok();
+    assert_eq!(
+        (status(), world.server(1)["power_status"].clone()),
+        (SUSPENDED, json!("off"))
+    );
+    assert_eq!(port_state(&world, 1, 11), "down");
+
+    run(&world, "resume", item, None).assert_ok();
+    run(&world, "reboot", item, None).assert_ok();
+    assert_eq!(
+        (status(), world.server(1)["power_status"].clone()),
+        (ACTIVE, json!("on"))
+    );
+    assert_eq!(port_state(&world, 1, 11), "up");
+
+    run(&world, "close", item, None).assert_ok();
+    assert_eq!(status(), billmgr_stand_in::item_status::DELETED);
+    let server = world.server(1);
+    assert_eq!(
+        (server["owner"].clone(), server["notes"].clone()),
+        (json!(null), json!(""))
+    );
+
+    let next = world.order(FIXED_LABEL, &[("ostempl", "Debian-12")]);
+    run(&world, "open", next, None).assert_ok();
+    assert_eq!(
+        world.server(1)["notes"],
+        format!("billmgr-item:{next}"),
+        "back in stock, sold again"
+    );
 }

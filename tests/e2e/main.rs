@@ -8,6 +8,7 @@ mod xml;
 mod close;
 mod controlpanel;
 mod lifecycle;
+mod open;
 mod protocol;
 mod server_config;
 mod sync;

@@ -1,0 +1,402 @@
+//! `open --dry-run`: the open's decisions shown, nothing changed.
+//!
+//! For BILLmanager-style use the plan is XML on stdout with a short summary on stderr; with
+//! `--format text` it is a report for a person on stdout: every server of the location with the
+//! rule that rejected it or how well it fits, the chosen server, the pool chain as it resolved,
+//! and the steps the open would take.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+
+use super::Output;
+use super::network::PoolFacts;
+use super::order::{self, Ordered, resolve_software};
+use super::service::{Billing, Service, not_owner};
+use super::stock::survey;
+use crate::billmgr::paths::MgrRoot;
+use crate::dci::api::Server;
+use crate::dci::client::Client;
+use crate::protocol::args::{Format, Invocation};
+use crate::protocol::error::{ErrorKind, ModuleError};
+use crate::protocol::xml::Element;
+use crate::provision::availability::RuleTally;
+use crate::provision::closest::{BuildPlan, closest};
+use crate::provision::install::{self, InstallRecord};
+use crate::provision::matching::{fit, rank};
+use crate::provision::open_plan::{OpenStep, OpenTarget, open_plan};
+use crate::provision::ownership::Holder;
+use crate::provision::pool::PoolChoice;
+
+/// How the server of the plan was found.
+enum Choice {
+    /// The item already holds it: the open resumes on it.
+    Held,
+    Match,
+    /// No match: the closest server would be reserved for staff to rebuild.
+    Closest(BuildPlan),
+}
+
+/// How the location's stock looked, by numbers.
+struct StockCounts {
+    listed: u64,
+    available: usize,
+    rejected: usize,
+    tally: RuleTally,
+}
+
+struct Plan {
+    choice: Choice,
+    server: Server,
+    pool: PoolChoice,
+    steps: Vec<OpenStep>,
+    stock: Option<StockCounts>,
+    /// Per server of the location: (id, name, verdict, detail), in listing order.
+    verdicts: Vec<(u64, String, &'static str, String)>,
+}
+
+pub fn open(
+    root: &MgrRoot,
+    invocation: &Invocation,
+    billing: &mut Billing,
+    service: &Service,
+) -> Result<Output> {
+    let ordered = order::read(billing, service)?;
+    let holder = service.holder()?;
+    let client = service.client(root)?;
+    let location = client.location(service.connection.location)?;
+    let software = resolve_software(&client, location.id, &ordered)?;
+    let mut pools = PoolFacts::read(&client, location)?;
+    let plan = plan(
+        &client,
+        service,
+        &ordered,
+        &holder,
+        &software.template.name,
+        &mut pools,
+    )?;
+    let requests = client.requests_made();
+    let summary = summary(&ordered, &plan);
+    match invocation.format {
+        Format::Text => Ok(Output::Text(text_report(
+            &ordered, &plan, &software, requests,
+        ))),
+        Format::Xml => {
+            eprintln!("{summary}");
+            Ok(Output::Xml(xml_report(
+                service.id(),
+                &ordered,
+                &plan,
+                &software,
+                requests,
+            )))
+        }
+    }
+}
+
+fn plan(
+    client: &Client,
+    service: &Service,
+    ordered: &Ordered,
+    holder: &Holder,
+    template: &str,
+    pools: &mut PoolFacts,
+) -> Result<Plan> {
+    let want_ipv6 = ordered.order.ip_v6 > 0;
+    let install = InstallRecord::parse(service.params.get(install::PARAM).map(String::as_str));
+    let target = |saved| OpenTarget {
+        holder,
+        saved_server_id: saved,
+        ip_v4: ordered.order.ip_v4,
+        ip_v6: ordered.order.ip_v6,
+        template,
+        install,
+    };
+    if let Some(server) = service.find_server(client)? {
+        let pool = pools.choose(
+            client,
+            &server.name,
+            server.rack.as_ref().map(|r| r.id),
+            want_ipv6,
+        )?;
+        let steps = open_plan(&server, &target(service.saved_server_id()?))
+            .map_err(|e| not_owner(&server, e))?;
+        return Ok(Plan {
+            choice: Choice::Held,
+            server,
+            pool,
+            steps,
+            stock: None,
+            verdicts: Vec::new(),
+        });
+    }
+    let survey = survey(
+        client,
+        service.connection.location,
+        service.connection.ignore_errors,
+    )?;
+    let seed: u64 = rand::random();
+    let ranking = rank(&ordered.order.requirement, &survey.stock.available, seed);
+    let mut verdicts: Vec<(u64, String, &'static str, String)> = survey
+        .stock
+        .rejected
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                r.name.clone(),
+                "rejected",
+                format!("{}: {}", r.rejection.rule.failure(), r.rejection.reason),
+            )
+        })
+        .collect();
+    for (candidate, mismatch) in &ranking.mismatches {
+        verdicts.push((
+            candidate.id,
+            candidate.name.clone(),
+            "other configuration",
+            format!("{} ({})", candidate.configuration, mismatch.reason),
+        ));
+    }
+    for (rank, candidate) in ranking.matches.iter().enumerate() {
+        let fit = fit(&ordered.order.requirement, &candidate.configuration).ok();
+        let detail = fit.map_or(String::new(), |f| {
+            format!(
+                "rank {}: {} (excess RAM {} GB, excess disk {} GB)",
+                rank + 1,
+                candidate.configuration,
+                f.excess_ram_gb,
+                f.excess_disk_gb
+            )
+        });
+        verdicts.push((candidate.id, candidate.name.clone(), "match", detail));
+    }
+    let (choice, chosen) = match ranking.matches.first() {
+        Some(candidate) => (Choice::Match, *candidate),
+        None => {
+            let nearest = closest(&ordered.order.requirement, &survey.stock.available, seed);
+            for near in &nearest {
+                if let Some(v) = verdicts.iter_mut().find(|v| v.0 == near.candidate.id) {
+                    write!(
+                        v.3,
+                        "; distance: {} downgrade(s), score {}",
+                        near.distance.downgrades, near.distance.score
+                    )
+                    .ok();
+                }
+            }
+            let refusals = super::claim::refusals(&survey, ranking.mismatches.len());
+            let Some(best) = nearest.first().filter(|_| service.connection.allow_closest) else {
+                return Err(ModuleError::new(
+                    ErrorKind::NoServer,
+                    format!("item {}", service.id()),
+                    format!("no server for {}: {refusals}", ordered.order.requirement),
+                )
+                .into());
+            };
+            (
+                Choice::Closest(BuildPlan::new(&ordered.order.requirement, best.candidate)),
+                best.candidate,
+            )
+        }
+    };
+    verdicts.sort_by_key(|v| v.0);
+    let (chosen_id, chosen_rack) = (chosen.id, chosen.rack_id);
+    // Only the counts outlive the survey: the report holds one row per server already.
+    let stock = StockCounts {
+        listed: survey.listed,
+        available: survey.stock.available.len(),
+        rejected: survey.stock.rejected.len(),
+        tally: survey.stock.tally,
+    };
+    drop(ranking);
+    drop(survey);
+    let server = client.server(chosen_id)?;
+    let pool = pools.choose(client, &server.name, chosen_rack, want_ipv6)?;
+    let steps = open_plan(&server, &target(None)).map_err(|e| not_owner(&server, e))?;
+    Ok(Plan {
+        choice,
+        server,
+        pool,
+        steps,
+        stock: Some(stock),
+        verdicts,
+    })
+}
+
+fn choice_name(choice: &Choice) -> &'static str {
+    match choice {
+        Choice::Held => "held",
+        Choice::Match => "match",
+        Choice::Closest(_) => "closest",
+    }
+}
+
+fn summary(ordered: &Ordered, plan: &Plan) -> String {
+    let mut text = format!(
+        "open would use server {} (id {}, {}) for {}: {}",
+        plan.server.name,
+        plan.server.id,
+        plan.server.configuration.as_deref().unwrap_or(""),
+        ordered.order.requirement,
+        choice_name(&plan.choice)
+    );
+    if let Some(stock) = &plan.stock {
+        write!(
+            text,
+            "; {} available, {} rejected ({})",
+            stock.available, stock.rejected, stock.tally
+        )
+        .ok();
+    }
+    write!(
+        text,
+        "; pool {} ({})",
+        plan.pool.pool.name, plan.pool.source
+    )
+    .ok();
+    text
+}
+
+fn xml_report(
+    item: u64,
+    ordered: &Ordered,
+    plan: &Plan,
+    software: &super::order::Software,
+    requests: u64,
+) -> Element {
+    let order = Element::new("order")
+        .attr("requirement", ordered.order.requirement.to_string())
+        .attr("ipv4", ordered.order.ip_v4.to_string())
+        .attr("ipv6", ordered.order.ip_v6.to_string())
+        .attr("template", &software.template.name)
+        .attr("template_id", software.template.id.to_string())
+        .attr(
+            "scripts",
+            software
+                .scripts
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+    let mut server = Element::new("server")
+        .attr("id", plan.server.id.to_string())
+        .attr("name", &plan.server.name)
+        .attr(
+            "configuration",
+            plan.server.configuration.as_deref().unwrap_or(""),
+        )
+        .attr("choice", choice_name(&plan.choice));
+    if let Choice::Closest(build) = &plan.choice {
+        server = server.child(Element::new("build").text(build.to_string()));
+    }
+    let pool = Element::new("pool")
+        .attr("id", plan.pool.pool.id.to_string())
+        .attr("name", &plan.pool.pool.name)
+        .attr("source", plan.pool.source.to_string())
+        .text(plan.pool.explain());
+    let steps = Element::new("steps").children(
+        plan.steps
+            .iter()
+            .map(|s| Element::new("step").text(s.to_string())),
+    );
+    let mut open = Element::new("open")
+        .attr("item", item.to_string())
+        .attr("dry_run", "yes")
+        .attr("dci_requests", requests.to_string())
+        .child(order)
+        .child(server)
+        .child(pool)
+        .child(steps);
+    if let Some(stock) = &plan.stock {
+        let tally = crate::provision::availability::AvailabilityRule::ALL
+            .iter()
+            .map(|rule| {
+                Element::new("rule")
+                    .attr("name", rule.failure())
+                    .attr("count", stock.tally.count(*rule).to_string())
+            });
+        open = open.child(
+            Element::new("stock")
+                .attr("listed", stock.listed.to_string())
+                .attr("available", stock.available.to_string())
+                .attr("rejected", stock.rejected.to_string())
+                .children(tally),
+        );
+        open = open.child(Element::new("servers").children(plan.verdicts.iter().map(
+            |(id, name, verdict, detail)| {
+                Element::new("server")
+                    .attr("id", id.to_string())
+                    .attr("name", name)
+                    .attr("verdict", *verdict)
+                    .text(detail)
+            },
+        )));
+    }
+    Element::new("doc").child(open)
+}
+
+fn text_report(
+    ordered: &Ordered,
+    plan: &Plan,
+    software: &super::order::Software,
+    requests: u64,
+) -> String {
+    let mut out = String::new();
+    writeln!(
+        out,
+        "Order: {}, {} IPv4, {} IPv6, OS {}",
+        ordered.order.requirement, ordered.order.ip_v4, ordered.order.ip_v6, software.template.name
+    )
+    .ok();
+    if let Some(stock) = &plan.stock {
+        writeln!(
+            out,
+            "Stock: {} servers listed, {} available, {} rejected ({})",
+            stock.listed, stock.available, stock.rejected, stock.tally
+        )
+        .ok();
+        writeln!(out, "\nServers of the location:").ok();
+        for (id, name, verdict, detail) in &plan.verdicts {
+            let mark = if *id == plan.server.id { "=>" } else { "  " };
+            writeln!(out, "{mark} {name:<14} {verdict:<20} {detail}").ok();
+        }
+    }
+    writeln!(out).ok();
+    match &plan.choice {
+        Choice::Held => writeln!(
+            out,
+            "Chosen: {} — the item already holds it; the open resumes there",
+            plan.server.name
+        ),
+        Choice::Match => writeln!(
+            out,
+            "Chosen: {} ({})",
+            plan.server.name,
+            plan.server.configuration.as_deref().unwrap_or("")
+        ),
+        Choice::Closest(build) => writeln!(out, "No match; closest: {build}"),
+    }
+    .ok();
+    writeln!(
+        out,
+        "Pool: {} (from the {}); chain: {}",
+        plan.pool.pool.name,
+        plan.pool.source,
+        plan.pool.explain()
+    )
+    .ok();
+    writeln!(
+        out,
+        "Steps: {}",
+        plan.steps
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" → ")
+    )
+    .ok();
+    writeln!(out, "DCImanager requests made: {requests}").ok();
+    out
+}
