@@ -343,16 +343,6 @@ impl Db {
             .collect()
     }
 
-    /// Whether a task already exists for this item and running operation.
-    pub fn task_exists(&mut self, item: u64, running_operation: u64) -> Result<bool> {
-        let rows = self.rows(
-            &format!("tasks of item {item}"),
-            "SELECT id FROM task WHERE item = ? AND runningoperation = ? LIMIT 1",
-            (item, running_operation),
-        )?;
-        Ok(!rows.is_empty())
-    }
-
     fn rows(&mut self, what: &str, sql: &str, params: impl Into<Params>) -> Result<Vec<Row>> {
         self.conn.exec(sql, params).map_err(|err| {
             ModuleError::new(
@@ -677,15 +667,6 @@ mod database_tests {
             .unwrap();
         assert_eq!(gb.relation, 1024.0);
         assert!(gb.lessmeasure.is_some());
-
-        let operation = db.add_running_operation(item).unwrap();
-        assert!(!conn.task_exists(item, operation).unwrap());
-        db.conn()
-            .query_drop(format!(
-                "INSERT INTO task (item, runningoperation, type) VALUES ({item}, {operation}, 1)"
-            ))
-            .unwrap();
-        assert!(conn.task_exists(item, operation).unwrap());
     }
 
     #[test]
