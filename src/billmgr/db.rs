@@ -92,6 +92,14 @@ pub struct TariffRecord {
     pub configuration: Option<String>,
 }
 
+/// A value of a product-type param (`itemtypeparamvalue`): an OS template of `ostempl`, a
+/// script of `recipe`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamValue {
+    pub id: u64,
+    pub intname: String,
+}
+
 /// A connection to BILLmanager's database.
 pub struct Db {
     conn: Conn,
@@ -389,14 +397,34 @@ impl Db {
             .collect()
     }
 
-    /// Whether a task already exists for this item and running operation.
-    pub fn task_exists(&mut self, item: u64, running_operation: u64) -> Result<bool> {
+    /// The values of the product-type param `param` of `itemtype` bound to processing module
+    /// `module` (`processingmodule2itemtypeparamvalue`), by id.
+    pub fn module_param_values(
+        &mut self,
+        module: u64,
+        itemtype: &str,
+        param: &str,
+    ) -> Result<Vec<ParamValue>> {
         let rows = self.rows(
-            &format!("tasks of item {item}"),
-            "SELECT id FROM task WHERE item = ? AND runningoperation = ? LIMIT 1",
-            (item, running_operation),
+            &format!("the {itemtype} {param} values of processing module {module}"),
+            "SELECT v.id, v.intname
+             FROM itemtypeparamvalue v
+             JOIN processingmodule2itemtypeparamvalue b
+               ON b.itemtypeparamvalue = v.id AND b.processingmodule = ?
+             JOIN itemtypeparam itp ON itp.id = v.itemtypeparam
+             JOIN itemtype it ON it.id = itp.itemtype
+             WHERE it.intname = ? AND itp.intname = ?
+             ORDER BY v.id",
+            (module, itemtype, param),
         )?;
-        Ok(!rows.is_empty())
+        rows.iter()
+            .map(|row| {
+                Ok(ParamValue {
+                    id: required(row, 0, "itemtypeparamvalue.id")?,
+                    intname: cell(row, 1).unwrap_or_default(),
+                })
+            })
+            .collect()
     }
 
     fn rows(&mut self, what: &str, sql: &str, params: impl Into<Params>) -> Result<Vec<Row>> {
@@ -723,15 +751,44 @@ mod database_tests {
             .unwrap();
         assert_eq!(gb.relation, 1024.0);
         assert!(gb.lessmeasure.is_some());
+    }
 
-        let operation = db.add_running_operation(item).unwrap();
-        assert!(!conn.task_exists(item, operation).unwrap());
-        db.conn()
-            .query_drop(format!(
-                "INSERT INTO task (item, runningoperation, type) VALUES ({item}, {operation}, 1)"
-            ))
+    #[test]
+    fn param_values_bound_to_the_module() {
+        let db = TestDb::new("module_db_param_values").unwrap();
+        let module = db.add_module("DCI", &[], &[]).unwrap();
+        let other = db.add_module("DCI 2", &[], &[]).unwrap();
+        let debian = db
+            .add_itemtype_param_value("dedic", "ostempl", "Debian-12", Some(module))
             .unwrap();
-        assert!(conn.task_exists(item, operation).unwrap());
+        db.add_itemtype_param_value("dedic", "ostempl", "CentOS-7", Some(other))
+            .unwrap();
+        db.add_itemtype_param_value("dedic", "ostempl", "Unbound", None)
+            .unwrap();
+        let docker = db
+            .add_itemtype_param_value("dedic", "recipe", "install-docker", Some(module))
+            .unwrap();
+        let mut conn = Db::connect(&params_of(&db)).unwrap();
+        assert_eq!(
+            conn.module_param_values(module, "dedic", "ostempl")
+                .unwrap(),
+            vec![ParamValue {
+                id: debian,
+                intname: "Debian-12".into()
+            }]
+        );
+        assert_eq!(
+            conn.module_param_values(module, "dedic", "recipe").unwrap(),
+            vec![ParamValue {
+                id: docker,
+                intname: "install-docker".into()
+            }]
+        );
+        assert!(
+            conn.module_param_values(module, "vds", "ostempl")
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

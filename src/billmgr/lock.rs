@@ -33,20 +33,29 @@ impl FileLock {
 
     /// Takes the lock of `name` or fails at once, naming `what` holds it.
     pub fn try_take(root: &MgrRoot, name: &str, what: &str) -> Result<FileLock> {
-        let path = lock_path(root, name);
-        let file = open(&path)?;
-        match file.try_lock() {
-            Ok(()) => Ok(FileLock { _file: file, path }),
-            Err(TryLockError::WouldBlock) => Err(ModuleError::new(
+        FileLock::take_if_free(root, name)?.ok_or_else(|| {
+            ModuleError::new(
                 ErrorKind::Internal,
                 what,
                 format!(
                     "another pmdci6 run is still working on {what} (lock {}); this run changes nothing and will be retried",
-                    path.display()
+                    lock_path(root, name).display()
                 ),
             )
-            .into()),
-            Err(TryLockError::Error(err)) => Err(err).with_context(|| format!("locking {}", path.display())),
+            .into()
+        })
+    }
+
+    /// Takes the lock of `name` if nobody holds it; `None` when another run does.
+    pub fn take_if_free(root: &MgrRoot, name: &str) -> Result<Option<FileLock>> {
+        let path = lock_path(root, name);
+        let file = open(&path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock { _file: file, path })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(err)) => {
+                Err(err).with_context(|| format!("locking {}", path.display()))
+            }
         }
     }
 }
@@ -84,8 +93,13 @@ mod tests {
         let held = FileLock::wait(&root, "item-1").expect("first lock");
         let err = FileLock::try_take(&root, "item-1", "item 1").expect_err("busy");
         assert!(err.to_string().contains("item 1"), "{err}");
+        assert!(matches!(FileLock::take_if_free(&root, "item-1"), Ok(None)));
         drop(held);
         assert!(FileLock::try_take(&root, "item-1", "item 1").is_ok());
+        assert!(matches!(
+            FileLock::take_if_free(&root, "item-1"),
+            Ok(Some(_))
+        ));
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -2,15 +2,23 @@
 
 pub mod check_connection;
 mod claim;
+pub mod close;
 mod customer;
 mod explain;
+pub mod held;
 mod network;
 pub mod open;
 mod order;
+pub mod reboot;
 mod report;
+pub mod resume;
+pub mod server_config;
 pub mod service;
 pub mod session;
 mod stock;
+pub mod suspend;
+pub mod sync_item;
+pub mod transition_controlpanel;
 mod wait;
 
 use std::io::Read;
@@ -33,17 +41,28 @@ pub enum Output {
 /// Runs the command; `Some` is what to print on stdout. Service commands print nothing: they
 /// report through `mgrctl`.
 pub fn run(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>> {
-    match &invocation.command {
-        Command::Features => Ok(Some(Output::Xml(features::document()))),
+    let ro = invocation.running_operation;
+    let dry_run = invocation.dry_run;
+    let document = match invocation.command {
+        Command::Features => Some(features::document()),
         Command::CheckConnection => {
             let mut form = String::new();
             std::io::stdin()
                 .read_to_string(&mut form)
                 .context("reading the connection form from stdin")?;
-            check_connection::run(&form).map(|doc| Some(Output::Xml(doc)))
+            Some(check_connection::run(&form)?)
         }
-        Command::Open { item } => open::run(root, invocation, *item),
-        Command::Report { module } => report::run(root, invocation, *module).map(Some),
-        _ => Ok(None),
-    }
+        Command::Open { item } => return open::run(root, invocation, item),
+        Command::Report { module } => return report::run(root, invocation, module).map(Some),
+        Command::Suspend { item } => suspend::run(root, item, ro, dry_run)?,
+        Command::Resume { item } => resume::run(root, item, ro, dry_run)?,
+        Command::Close { item } => close::run(root, item, ro, dry_run)?,
+        Command::SyncItem { item } => sync_item::run(root, item, dry_run)?,
+        Command::Reboot { item } => reboot::run(root, item, ro, dry_run)?,
+        Command::GetServerConfig { module } | Command::SyncServer { module } => {
+            server_config::run(root, module, dry_run)?
+        }
+        Command::TransitionControlpanel { item } => transition_controlpanel::run(root, item)?,
+    };
+    Ok(document.map(Output::Xml))
 }

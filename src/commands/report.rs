@@ -12,15 +12,14 @@ use std::fmt::Write as _;
 use anyhow::{Context, Result};
 
 use super::Output;
-use super::service::{Billing, MODULE_NAME};
-use super::session::dci_client;
+use super::service::{Billing, load_module, module_client};
 use crate::billmgr::db::ProcessingModule;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Location;
 use crate::dci::client::{Client, is_not_found};
 use crate::protocol::args::{Format, Invocation};
 use crate::protocol::connection::Connection;
-use crate::protocol::error::{ErrorKind, ModuleError, fail};
+use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::availability::AvailabilityRule;
 use crate::provision::drift::{
@@ -31,10 +30,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Ou
     let mut billing = Billing::connect(root)?;
     let (module, connection) = load_module(&mut billing, module_id)?;
     let facts = read_facts(&mut billing, &module, &connection)?;
-    let client = dci_client(
-        &connection,
-        Some(root.var_dir().join(format!("pmdci6-{}.token", module.id))),
-    )?;
+    let client = module_client(root, module.id, &connection)?;
     let location = read_location(&client, connection.location)?;
     let mut audit = Audit::new(facts);
     client
@@ -63,31 +59,6 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Ou
         Format::Xml => Output::Xml(xml_report(&heading, &report)),
         Format::Text => Output::Text(text_report(&heading, &report)),
     })
-}
-
-/// The module, refused when it does not exist or is another module's.
-fn load_module(billing: &mut Billing, id: u64) -> Result<(ProcessingModule, Connection)> {
-    let module = billing.db.processing_module(id, &billing.key)?;
-    if module.module != MODULE_NAME {
-        return fail(
-            ErrorKind::ModuleConfig,
-            format!("processing module {id}"),
-            format!(
-                "processing module {id} ({}) is run by {}, not by {MODULE_NAME}: report only covers {MODULE_NAME} modules",
-                module.name, module.module
-            ),
-        );
-    }
-    crate::billmgr::logging::register_secret(
-        module
-            .params
-            .get("password")
-            .map(String::as_str)
-            .unwrap_or(""),
-    );
-    let connection = Connection::from_params(&module.params, &|name| std::env::var(name).ok())
-        .with_context(|| format!("processing module {} ({})", module.id, module.name))?;
-    Ok((module, connection))
 }
 
 fn read_location(client: &Client, id: u64) -> Result<Location> {

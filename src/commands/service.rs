@@ -144,26 +144,17 @@ impl Service {
                 format!("item {item_id} has no processing module"),
             )
         })?;
-        let module = billing.db.processing_module(module_id, &billing.key)?;
-        if module.module != MODULE_NAME {
+        if item.module_name.as_deref() != Some(MODULE_NAME) {
             return fail(
                 ErrorKind::Item,
                 object,
                 format!(
-                    "item {item_id} belongs to processing module {} ({}), not to {MODULE_NAME}",
-                    module.id, module.module
+                    "item {item_id} belongs to processing module {module_id} ({}), not to {MODULE_NAME}",
+                    item.module_name.as_deref().unwrap_or("unknown")
                 ),
             );
         }
-        crate::billmgr::logging::register_secret(
-            module
-                .params
-                .get("password")
-                .map(String::as_str)
-                .unwrap_or(""),
-        );
-        let connection = Connection::from_params(&module.params, &|name| std::env::var(name).ok())
-            .with_context(|| format!("processing module {} ({})", module.id, module.name))?;
+        let (module, connection) = load_module(billing, module_id)?;
         let params = billing.db.item_params(item_id)?;
         let email = billing.db.account_email(item.account)?;
         Ok(Service {
@@ -182,10 +173,7 @@ impl Service {
     /// The DCImanager client, with the session token kept in BILLmanager's `var/` between runs
     /// so that frequent commands (sync_item) do not log in every time.
     pub fn client(&self, root: &MgrRoot) -> Result<Client> {
-        let cache = root
-            .var_dir()
-            .join(format!("pmdci6-{}.token", self.module.id));
-        dci_client(&self.connection, Some(cache))
+        module_client(root, self.module.id, &self.connection)
     }
 
     /// Who must own the item's server: the customer's e-mail and the item's mark in the notes.
@@ -258,6 +246,43 @@ impl Service {
         })?;
         Ok(found)
     }
+}
+
+/// A processing module of this binary with its validated connection; refused when the module is
+/// another binary's. Its password becomes a log secret.
+pub fn load_module(
+    billing: &mut Billing,
+    module_id: u64,
+) -> Result<(ProcessingModule, Connection)> {
+    let module = billing.db.processing_module(module_id, &billing.key)?;
+    if module.module != MODULE_NAME {
+        return fail(
+            ErrorKind::ModuleConfig,
+            format!("processing module {module_id}"),
+            format!(
+                "processing module {} ({}) is run by {}, not by {MODULE_NAME}",
+                module.id, module.name, module.module
+            ),
+        );
+    }
+    crate::billmgr::logging::register_secret(
+        module
+            .params
+            .get("password")
+            .map(String::as_str)
+            .unwrap_or(""),
+    );
+    let connection = Connection::from_params(&module.params, &|name| std::env::var(name).ok())
+        .with_context(|| format!("processing module {} ({})", module.id, module.name))?;
+    Ok((module, connection))
+}
+
+/// The DCImanager client of a module, with the session token kept in BILLmanager's `var/`
+/// (one file per module, mode 0600) so that frequent commands (sync_item) do not log in every
+/// time.
+pub fn module_client(root: &MgrRoot, module_id: u64, connection: &Connection) -> Result<Client> {
+    let cache = root.var_dir().join(format!("pmdci6-{module_id}.token"));
+    dci_client(connection, Some(cache))
 }
 
 /// The ownership guard's refusal as the error BILLmanager shows: nothing was touched.

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 /// Route builders. Paths start at `/api/`; the client prefixes the installation's base URL.
 pub mod route {
     pub const TOKEN: &str = "/api/auth/v4/public/token";
-    pub const KEY_LOGIN: &str = "/api/auth/v4/public/key";
     pub const SERVERS: &str = "/api/dci/v3/server";
     pub const CONFIGURATIONS: &str = "/api/dci/v3/server/configuration";
     pub const USERS: &str = "/api/dci/v3/user";
@@ -19,8 +18,6 @@ pub mod route {
     pub const POOL_SETTINGS: &str = "/api/dci/v3/ippool/settings";
     pub const OS_TEMPLATES: &str = "/api/dci/v3/os_template";
     pub const SCRIPTS: &str = "/api/dci/v3/script";
-    pub const RACKS: &str = "/api/dci/v3/rack";
-
     pub fn token(token: &str) -> String {
         format!("/api/auth/v4/token/{token}")
     }
@@ -116,11 +113,6 @@ pub struct Token {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct KeyAnswer {
     pub key: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct KeyLogin<'a> {
-    pub key: &'a str,
 }
 
 // ---- servers --------------------------------------------------------------------------------

@@ -9,9 +9,8 @@ use serde::Serialize;
 
 use super::api::{
     ActionAnswer, AddIps, AddedIps, ConfigurationSummary, Created, EditServer, Empty, Ip, IpPool,
-    KeyAnswer, KeyLogin, Location, NewUser, OsInstall, OsTemplate, PoolSettings, PortStatus, Rack,
-    RunDiagnostics, Script, Server, SetOwner, SetPortState, Token, User, field, route,
-    route::action,
+    KeyAnswer, Location, NewUser, OsInstall, OsTemplate, PoolSettings, PortStatus, Rack,
+    RunDiagnostics, Script, Server, SetOwner, SetPortState, User, field, route, route::action,
 };
 use super::client::{Client, ListQuery};
 use super::filter::{Filter, Literal};
@@ -180,12 +179,6 @@ impl Client {
         Ok(answer.key)
     }
 
-    /// The session of the user a key was issued for. Public: sent without the administrator's
-    /// session.
-    pub fn key_login(&self, key: &str) -> Result<Token> {
-        self.post_public(route::KEY_LOGIN, &KeyLogin { key })
-    }
-
     /// An action that takes effect at once.
     fn act<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<()> {
         let _: ActionAnswer = self.post(path, body)?;
@@ -257,8 +250,7 @@ mod tests {
             client.stop_operation(12)?;
             client.power_on(12)?;
             client.power_off(12)?;
-            client.power_reset(12)?;
-            client.logout()
+            client.power_reset(12)
         })?;
         let calls: Vec<(&str, &str, Value)> = requests
             .iter()
@@ -284,7 +276,6 @@ mod tests {
                 ("POST", "/api/dci/v3/server/12/power_on", json!({})),
                 ("POST", "/api/dci/v3/server/12/power_off", json!({})),
                 ("POST", "/api/dci/v3/server/12/power_reset", json!({})),
-                ("DELETE", "/api/auth/v4/token/tok-1", Value::Null),
             ]
         );
         Ok(())
@@ -445,27 +436,18 @@ mod tests {
     }
 
     #[test]
-    fn key_login_is_public_and_user_key_is_not() -> Result<()> {
-        let mut results = Vec::new();
-        let requests = exchange(
-            vec![r#"{"key": "k-1"}"#, r#"{"token": "user-tok"}"#],
-            |client| {
-                let key = client.user_key("client@example.com")?;
-                results.push(client.key_login(&key)?.token);
-                results.push(key);
-                Ok(())
-            },
-        )?;
-        assert_eq!(results, ["user-tok", "k-1"]);
+    fn user_key_is_asked_for_as_the_administrator() -> Result<()> {
+        let mut key = String::new();
+        let requests = exchange(vec![r#"{"key": "k-1"}"#], |client| {
+            key = client.user_key("client@example.com")?;
+            Ok(())
+        })?;
+        assert_eq!(key, "k-1");
         assert_eq!(
             requests[0].path(),
             "/api/auth/v4/user/client@example.com/key"
         );
         assert_eq!(requests[0].header("x-xsrf-token"), Some("tok-1"));
-        assert_eq!(requests[1].path(), route::KEY_LOGIN);
-        assert_eq!(requests[1].header("x-xsrf-token"), None);
-        assert_eq!(requests[1].header("isp-box-instance"), Some("true"));
-        assert_eq!(body(&requests[1]), json!({"key": "k-1"}));
         Ok(())
     }
 

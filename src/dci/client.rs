@@ -339,26 +339,6 @@ impl Client {
         Ok(())
     }
 
-    /// Ends the session and forgets the cached token. Without a session, does nothing.
-    pub fn logout(&self) -> Result<()> {
-        let mut session = self.lock_session();
-        let Some(token) = session.take() else {
-            return Ok(());
-        };
-        if let Some(cache) = &self.cache {
-            cache.clear();
-        }
-        // Not through `call`: a 401 here means the session is over already, and logging in
-        // again only to end the new session would be absurd.
-        let path = route::token(&token);
-        let request = Request::new(Method::Delete, &path, &[]);
-        let reply = self.exchange(&request, Some(&token))?;
-        if reply.status == 401 {
-            return Ok(());
-        }
-        self.accept(&request, reply).map(drop)
-    }
-
     pub fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
         self.call(&Request::new(Method::Get, path, query))
     }
@@ -373,18 +353,6 @@ impl Client {
 
     pub fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.call(&Request::new(Method::Delete, path, &[]))
-    }
-
-    /// A POST without a session (the public routes of authentication).
-    pub fn post_public<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T> {
-        let request = Request::post(path, body)?;
-        let reply = self.exchange(&request, None)?;
-        let body = self.accept(&request, reply)?;
-        self.decode(&request, &body)
     }
 
     /// Fetches a list page by page (`limit=<offset>,<count>`), handing each page to `each`, so
@@ -1449,41 +1417,6 @@ mod tests {
                 (SERVER_PATH, Some("tok-3")),
             ]
         );
-        Ok(())
-    }
-
-    #[test]
-    fn logout_ends_the_session_and_forgets_the_cached_token() -> Result<()> {
-        let dir = scratch_dir("client-logout");
-        let peer = Peer::start(vec![
-            login_ok("tok-1"),
-            reply(200, "{}"),
-            login_ok("tok-2"),
-            reply(401, ""),
-        ]);
-        let mut config = config(&peer.url);
-        config.token_cache = Some(dir.join("dci-token"));
-        let client = Client::new(config)?;
-        client.logout()?;
-        assert_eq!(
-            client.requests_made(),
-            0,
-            "nothing to end without a session"
-        );
-        client.login()?;
-        assert!(dir.join("dci-token").exists());
-        client.logout()?;
-        assert!(!dir.join("dci-token").exists());
-        // A session that has expired meanwhile is over already.
-        client.login()?;
-        client.logout()?;
-        let requests = peer.requests();
-        assert_eq!(
-            (requests[1].method.as_str(), requests[1].path()),
-            ("DELETE", "/api/auth/v4/token/tok-1")
-        );
-        assert_eq!(requests[1].header("x-xsrf-token"), Some("tok-1"));
-        assert_eq!(requests.len(), 4);
         Ok(())
     }
 

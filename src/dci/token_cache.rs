@@ -93,18 +93,6 @@ impl TokenCache {
             .with_context(|| format!("saving the DCImanager token cache {}", self.path.display()))
     }
 
-    /// Forgets the token (after a logout, it is dead anyway).
-    pub fn clear(&self) {
-        if let Err(err) = fs::remove_file(&self.path)
-            && err.kind() != std::io::ErrorKind::NotFound
-        {
-            log::warn!(
-                "cannot remove the token cache {}: {err}",
-                self.path.display()
-            );
-        }
-    }
-
     fn temporary_path(&self) -> PathBuf {
         let name = self
             .path
@@ -209,21 +197,6 @@ mod tests {
         fs::create_dir(&path)?;
         assert_eq!(cache.load(), None);
         assert!(cache.store("abc").is_err());
-        Ok(())
-    }
-
-    #[test]
-    fn clear_removes_the_file() -> Result<()> {
-        let dir = scratch_dir("cache-clear");
-        let cache = TokenCache::new(
-            dir.join("dci-token"),
-            "https://dci.example.com",
-            "a@example.com",
-        );
-        cache.store("abc")?;
-        cache.clear();
-        assert_eq!(cache.load(), None);
-        cache.clear();
         Ok(())
     }
 }

@@ -53,6 +53,8 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, so tests can check the module XML has a message for each.
+    #[cfg(test)]
     pub const ALL: [ErrorKind; 20] = [
         ErrorKind::Usage,
         ErrorKind::InvalidLogin,

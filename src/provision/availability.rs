@@ -59,6 +59,8 @@ impl AvailabilityRule {
         }
     }
 
+    /// Judged one by one in tests; the commands use [`Census`].
+    #[cfg(test)]
     /// Checks one rule; the error is the reason for administrators. `macs` must count every
     /// server of the installation (it may or may not include this one).
     pub fn check(
@@ -313,6 +315,8 @@ pub struct Candidate {
     pub configuration: Configuration,
 }
 
+/// Judged one by one in tests; the commands use [`Census`].
+#[cfg(test)]
 /// Whether one server may be sold: the first rule it fails, in the seed's order.
 pub fn classify(server: &Server, macs: &MacCounts, ignore_errors: bool) -> Result<(), Rejection> {
     screen(server, ignore_errors, Owner::MustBeNone)?
@@ -432,6 +436,8 @@ impl RuleTally {
         self.counts[rule as usize]
     }
 
+    /// Judged one by one in tests; the commands use [`Census`].
+    #[cfg(test)]
     pub fn total(&self) -> u64 {
         self.counts.iter().sum()
     }

@@ -3,24 +3,29 @@
 //! operation → remove the IPs → remove the owner → diagnostics with disk cleanup (wait) → power
 //! off → disable the switch ports → report closed.
 //!
-//! The close marks its progress in the notes (see [`super::ownership`]): `closing` before it
-//! touches anything, `closing diagnostics:<op>` once the wipe has started. After the owner is
-//! removed only the notes say the server is this item's, and only the recorded operation id
-//! tells this close's wipe apart from an older diagnostics run; so a rerun after a kill
-//! recognises its half-closed server and goes on from where it stopped. The notes are cleared
-//! last, just before the report: a server carrying a mark is never sold (availability rule 1),
-//! so the server goes back to stock only when the whole sequence is done.
+//! The close marks its progress in the notes (see [`super::ownership`]): `closing after:<op>`
+//! before it touches anything (`<op>` the server's last operation then), `closing
+//! diagnostics:<op>` once the wipe has started. After the owner is removed only the notes say
+//! the server is this item's, and only the recorded operation ids tell this close's wipe apart
+//! from an older diagnostics run; so a rerun after a kill recognises its half-closed server and
+//! goes on from where it stopped, even when the kill fell between starting the wipe and
+//! recording it. The notes are cleared last, just before the report: a server carrying a mark
+//! is never sold (availability rule 1), so the server goes back to stock only when the whole
+//! sequence is done.
 
 use std::fmt;
 
 use super::ownership::{self, Holder, ItemNote, NotOwned, NoteStage, not_owned};
 use super::server_state::{self, DIAGNOSTICS, id_list};
-use crate::dci::api::{OperationStatus, PortStatus, PowerStatus, Server};
+use crate::dci::api::{Operation, OperationStatus, PortStatus, PowerStatus, Server};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseStep {
-    /// Write `billmgr-item:<N> closing` into the notes ([`ItemNote`] with [`NoteStage::Closing`]).
-    MarkClosing,
+    /// Write `billmgr-item:<N> closing after:<after>` into the notes ([`ItemNote`] with
+    /// [`NoteStage::Closing`]); `after` is the id of the server's last operation (0: none).
+    MarkClosing {
+        after: u64,
+    },
     /// A rerun after a failed wipe: take the server out of the maintenance mode the failure put it
     /// in, before trying again (the notes still keep it off sale).
     LeaveMaintenance,
@@ -53,7 +58,7 @@ pub enum CloseStep {
 impl fmt::Display for CloseStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CloseStep::MarkClosing => f.write_str("mark the notes: closing"),
+            CloseStep::MarkClosing { .. } => f.write_str("mark the notes: closing"),
             CloseStep::LeaveMaintenance => f.write_str("leave maintenance mode"),
             CloseStep::EnablePorts(ports) => write!(f, "enable switch ports {}", id_list(ports)),
             CloseStep::PowerOn => f.write_str("power on"),
@@ -98,22 +103,25 @@ pub fn close_plan(server: Option<&Server>, holder: &Holder) -> Result<Vec<CloseS
 
     let mut steps = Vec::new();
     match stage {
-        NoteStage::Held => steps.push(CloseStep::MarkClosing),
+        NoteStage::Held => steps.push(CloseStep::MarkClosing {
+            after: server.operation.as_ref().map_or(0, |op| op.id),
+        }),
         NoteStage::WipeFailed { .. } if server.maintenance_mode => {
             steps.push(CloseStep::LeaveMaintenance)
         }
         _ => {}
     }
-    let operation = server.operation.as_ref();
-    let wipe = match (stage.wipe_operation(), operation) {
-        (Some(recorded), Some(op)) if op.id == recorded => match op.status {
-            OperationStatus::Running => Wipe::Running(op.id),
-            OperationStatus::Ok => Wipe::Done,
-            OperationStatus::Failed | OperationStatus::Canceled | OperationStatus::Unknown => {
-                Wipe::ToDo
-            }
-        },
-        // Diagnostics running on a server this close has already released can only be its own.
+    let wipe = match (stage, server.operation.as_ref()) {
+        (_, Some(op)) if stage.wipe_operation() == Some(op.id) => Wipe::of(op),
+        // A diagnostics run newer than the close's start, on a server the close has released,
+        // is its wipe: the close starts no other operation (a kill kept the id out of the notes).
+        (NoteStage::Closing { after: Some(after) }, Some(op))
+            if !owned && op.kind == DIAGNOSTICS && op.id != after =>
+        {
+            Wipe::of(op)
+        }
+        // Without that record: diagnostics running on a server this close has already released
+        // can only be its own.
         (_, Some(op))
             if !owned && op.kind == DIAGNOSTICS && op.status == OperationStatus::Running =>
         {
@@ -170,6 +178,19 @@ enum Wipe {
     Done,
 }
 
+impl Wipe {
+    /// The wipe is `op`: still running, done, or to do again (failed or canceled).
+    fn of(op: &Operation) -> Wipe {
+        match op.status {
+            OperationStatus::Running => Wipe::Running(op.id),
+            OperationStatus::Ok => Wipe::Done,
+            OperationStatus::Failed | OperationStatus::Canceled | OperationStatus::Unknown => {
+                Wipe::ToDo
+            }
+        }
+    }
+}
+
 /// Power and ports after a wipe still to come: their state then is unknown now, so both steps
 /// are planned (each is harmless when already so), every customer-facing port included.
 fn after_wipe_unknown(server: &Server) -> Vec<CloseStep> {
@@ -215,7 +236,7 @@ mod tests {
         server.owner = None;
         server.owner_email = None;
         server.ip.clear();
-        server.notes = "billmgr-item:42 closing".into();
+        server.notes = "billmgr-item:42 closing after:88".into();
         server
     }
 
@@ -229,7 +250,7 @@ mod tests {
         assert_eq!(
             plan(&server),
             Ok(vec![
-                MarkClosing,
+                MarkClosing { after: 89 },
                 EnablePorts(vec![11]),
                 PowerOn,
                 StopOperation,
@@ -252,7 +273,7 @@ mod tests {
         assert_eq!(
             plan(&server),
             Ok(vec![
-                MarkClosing,
+                MarkClosing { after: 88 },
                 remove_ip(901, "203.0.113.10"),
                 RemoveOwner,
                 Diagnostics,
@@ -263,12 +284,18 @@ mod tests {
                 ReportClosed,
             ])
         );
+        let mut fresh = owned(1, "client@example.com", 42);
+        fresh.operation = None;
+        assert_eq!(
+            plan(&fresh).map(|steps| steps[0].clone()),
+            Ok(MarkClosing { after: 0 })
+        );
     }
 
     #[test]
     fn resume_after_a_kill_between_the_mark_and_the_ips() {
         let mut server = owned(1, "client@example.com", 42);
-        server.notes = "billmgr-item:42 closing".into();
+        server.notes = "billmgr-item:42 closing after:88".into();
         assert_eq!(
             plan(&server),
             Ok(vec![
@@ -301,18 +328,48 @@ mod tests {
 
     #[test]
     fn an_older_diagnostics_run_does_not_count_as_the_wipe() {
+        let redo = Ok(vec![
+            Diagnostics,
+            WaitDiagnostics,
+            PowerOff,
+            DisablePorts(vec![11]),
+            ClearNotes,
+            ReportClosed,
+        ]);
+        // The last operation when the close began was that run.
         let mut server = released();
+        server.notes = "billmgr-item:42 closing after:70".into();
         server.operation = Some(operation(70, "diagnostics", OperationStatus::Ok));
+        assert_eq!(plan(&server), redo);
+        // Notes without the record (edited by hand): a finished run cannot be told apart.
+        server.notes = "billmgr-item:42 closing".into();
+        server.operation = Some(operation(90, "diagnostics", OperationStatus::Ok));
+        assert_eq!(plan(&server), redo);
+    }
+
+    #[test]
+    fn a_wipe_killed_before_it_was_recorded_is_not_repeated() {
+        let mut server = released();
+        server.operation = Some(operation(90, "diagnostics", OperationStatus::Ok));
         assert_eq!(
             plan(&server),
             Ok(vec![
-                Diagnostics,
-                WaitDiagnostics,
                 PowerOff,
                 DisablePorts(vec![11]),
                 ClearNotes,
                 ReportClosed
             ])
+        );
+        // It failed meanwhile: wipe again.
+        server.operation = Some(operation(90, "diagnostics", OperationStatus::Failed));
+        assert_eq!(plan(&server).map(|steps| steps[0].clone()), Ok(Diagnostics));
+        // An operation newer than the mark on a server still owned is not the close's.
+        let mut owned_server = owned(1, "client@example.com", 42);
+        owned_server.notes = "billmgr-item:42 closing after:88".into();
+        owned_server.operation = Some(operation(90, "diagnostics", OperationStatus::Ok));
+        assert_eq!(
+            plan(&owned_server).map(|steps| steps.contains(&Diagnostics)),
+            Ok(true)
         );
     }
 
@@ -432,7 +489,7 @@ mod tests {
         assert_eq!(
             plan(&server),
             Ok(vec![
-                MarkClosing,
+                MarkClosing { after: 88 },
                 remove_ip(901, "203.0.113.10"),
                 RemoveOwner,
                 Diagnostics,

@@ -64,6 +64,16 @@ impl InstallRecord {
     }
 }
 
+/// The administrator login of a fresh install of `template`, saved as the item's `username`:
+/// DCImanager's Windows templates set up `Administrator`, every other template `root`.
+pub fn login_name(template: &str) -> &'static str {
+    if template.trim().to_ascii_lowercase().starts_with("windows") {
+        "Administrator"
+    } else {
+        "root"
+    }
+}
+
 /// Where the item's install stands on the server as it is now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InstallState {
@@ -121,6 +131,13 @@ pub fn install_state(server: &Server, record: InstallRecord, template: &str) -> 
 mod tests {
     use super::*;
     use crate::provision::testing::{operation, owned};
+
+    #[test]
+    fn login_names() {
+        assert_eq!(login_name("Debian-12"), "root");
+        assert_eq!(login_name("Windows-2022"), "Administrator");
+        assert_eq!(login_name("windows server 2019"), "Administrator");
+    }
 
     #[test]
     fn record_round_trips() {

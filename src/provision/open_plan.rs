@@ -90,7 +90,8 @@ pub fn open_plan(server: &Server, target: &OpenTarget) -> Result<Vec<OpenStep>, 
             )));
         }
         Some(ItemNote {
-            stage: NoteStage::Closing | NoteStage::Wiping { .. } | NoteStage::WipeFailed { .. },
+            stage:
+                NoteStage::Closing { .. } | NoteStage::Wiping { .. } | NoteStage::WipeFailed { .. },
             ..
         }) => {
             return Err(not_owned(format!(

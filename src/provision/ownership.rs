@@ -8,7 +8,7 @@
 //! | notes | meaning |
 //! |---|---|
 //! | `billmgr-item:42` | held by item 42 ([`NoteStage::Held`]) |
-//! | `billmgr-item:42 closing` | item 42's close has started ([`NoteStage::Closing`]) |
+//! | `billmgr-item:42 closing after:88` | item 42's close has started; the server's last operation then was 88 ([`NoteStage::Closing`]) |
 //! | `billmgr-item:42 closing diagnostics:88` | the wipe (diagnostics operation 88) was started ([`NoteStage::Wiping`]) |
 //! | `billmgr-item:42 closing diagnostics:88 failed: <why>` | that wipe failed; server in maintenance ([`NoteStage::WipeFailed`]) |
 //!
@@ -31,9 +31,19 @@ pub struct Holder {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoteStage {
     Held,
-    Closing,
-    Wiping { operation: u64 },
-    WipeFailed { operation: u64 },
+    /// The close has started. `after` is the id of the server's last operation at that moment
+    /// (0: none), as in [`super::install`]: the close starts no operation before its wipe, so a
+    /// diagnostics run with another id is this close's wipe, even when a kill kept its id out of
+    /// the notes. `None` for a bare `closing` (notes edited by hand).
+    Closing {
+        after: Option<u64>,
+    },
+    Wiping {
+        operation: u64,
+    },
+    WipeFailed {
+        operation: u64,
+    },
 }
 
 impl NoteStage {
@@ -43,7 +53,7 @@ impl NoteStage {
             NoteStage::Wiping { operation } | NoteStage::WipeFailed { operation } => {
                 Some(operation)
             }
-            NoteStage::Held | NoteStage::Closing => None,
+            NoteStage::Held | NoteStage::Closing { .. } => None,
         }
     }
 }
@@ -74,16 +84,17 @@ impl ItemNote {
         let stage = if words.next() != Some("closing") {
             NoteStage::Held
         } else {
-            match words
-                .next()
-                .and_then(|w| w.strip_prefix("diagnostics:"))
-                .and_then(|op| op.parse().ok())
-            {
-                None => NoteStage::Closing,
-                Some(operation) if words.next().is_some_and(|w| w.starts_with("failed")) => {
+            let next = words.next();
+            let number = |prefix: &str| {
+                next.and_then(|w| w.strip_prefix(prefix))
+                    .and_then(|n| n.parse().ok())
+            };
+            match (number("diagnostics:"), number("after:")) {
+                (Some(operation), _) if words.next().is_some_and(|w| w.starts_with("failed")) => {
                     NoteStage::WipeFailed { operation }
                 }
-                Some(operation) => NoteStage::Wiping { operation },
+                (Some(operation), _) => NoteStage::Wiping { operation },
+                (None, after) => NoteStage::Closing { after },
             }
         };
         Some(ItemNote { item, stage })
@@ -96,7 +107,8 @@ impl fmt::Display for ItemNote {
         write!(f, "{PREFIX}{}", self.item)?;
         match self.stage {
             NoteStage::Held => Ok(()),
-            NoteStage::Closing => f.write_str(" closing"),
+            NoteStage::Closing { after: None } => f.write_str(" closing"),
+            NoteStage::Closing { after: Some(after) } => write!(f, " closing after:{after}"),
             NoteStage::Wiping { operation } => write!(f, " closing diagnostics:{operation}"),
             NoteStage::WipeFailed { operation } => {
                 write!(f, " closing diagnostics:{operation} failed")
@@ -223,7 +235,9 @@ mod tests {
     fn notes_render_and_read_back_for_every_stage() {
         for stage in [
             NoteStage::Held,
-            NoteStage::Closing,
+            NoteStage::Closing { after: None },
+            NoteStage::Closing { after: Some(0) },
+            NoteStage::Closing { after: Some(88) },
             NoteStage::Wiping { operation: 88 },
             NoteStage::WipeFailed { operation: 88 },
         ] {
@@ -261,7 +275,19 @@ mod tests {
         assert_eq!(ItemNote::read(""), None);
         assert_eq!(
             ItemNote::read("billmgr-item:5 closing diagnostics:abc").map(|n| n.stage),
-            Some(NoteStage::Closing)
+            Some(NoteStage::Closing { after: None })
+        );
+        assert_eq!(
+            ItemNote::read("billmgr-item:5 closing after:x").map(|n| n.stage),
+            Some(NoteStage::Closing { after: None })
+        );
+        assert_eq!(
+            ItemNote {
+                item: 5,
+                stage: NoteStage::Closing { after: Some(88) }
+            }
+            .to_string(),
+            "billmgr-item:5 closing after:88"
         );
     }
 

@@ -142,6 +142,48 @@ pub enum Drift {
     Reassigned(String),
 }
 
+/// The item param that remembers the kind of drift already reported, so that a drift is
+/// reported once and not on every run.
+pub const DRIFT_PARAM: &str = "drift_reported";
+
+impl Drift {
+    /// The value of [`DRIFT_PARAM`] for this drift.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Drift::ServerGone => "server_gone",
+            Drift::OwnerLost => "owner_lost",
+            Drift::Reassigned(_) => "reassigned",
+        }
+    }
+}
+
+/// What sync_item does about drift, given the kind already reported ([`DRIFT_PARAM`], empty
+/// when none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftReport<'a> {
+    /// New drift: log it, create a task for staff, remember its kind.
+    Report(&'a Drift),
+    /// The drift reported last time is still there: log it only.
+    Reported(&'a Drift),
+    /// The drift reported earlier is gone: forget it, so that a new one is reported again.
+    Forget,
+    Quiet,
+}
+
+pub fn drift_report<'a>(actions: &'a [SyncAction], reported: Option<&str>) -> DriftReport<'a> {
+    let reported = reported.map(str::trim).filter(|kind| !kind.is_empty());
+    let drift = actions.iter().find_map(|action| match action {
+        SyncAction::Drift(drift) => Some(drift),
+        _ => None,
+    });
+    match (drift, reported) {
+        (Some(drift), Some(kind)) if kind == drift.kind() => DriftReport::Reported(drift),
+        (Some(drift), _) => DriftReport::Report(drift),
+        (None, Some(_)) => DriftReport::Forget,
+        (None, None) => DriftReport::Quiet,
+    }
+}
+
 impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -477,6 +519,33 @@ mod tests {
             sync_plan(Some(&server), &without_template),
             nothing("the open has not installed the OS yet")
         );
+    }
+
+    #[test]
+    fn drift_is_reported_once_and_forgotten_when_gone() {
+        let gone = vec![SyncAction::Drift(Drift::ServerGone)];
+        assert_eq!(
+            drift_report(&gone, None),
+            DriftReport::Report(&Drift::ServerGone)
+        );
+        assert_eq!(
+            drift_report(&gone, Some("")),
+            DriftReport::Report(&Drift::ServerGone)
+        );
+        assert_eq!(
+            drift_report(&gone, Some("server_gone")),
+            DriftReport::Reported(&Drift::ServerGone)
+        );
+        // Another kind of drift than the one reported is new.
+        assert_eq!(
+            drift_report(&gone, Some("owner_lost")),
+            DriftReport::Report(&Drift::ServerGone)
+        );
+        let fine = vec![SyncAction::PowerOn];
+        assert_eq!(drift_report(&fine, Some("owner_lost")), DriftReport::Forget);
+        assert_eq!(drift_report(&fine, None), DriftReport::Quiet);
+        assert_eq!(Drift::OwnerLost.kind(), "owner_lost");
+        assert_eq!(Drift::Reassigned("x".into()).kind(), "reassigned");
     }
 
     #[test]

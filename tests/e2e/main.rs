@@ -5,8 +5,13 @@
 mod world;
 mod xml;
 
+mod close;
+mod controlpanel;
 mod explain;
+mod lifecycle;
 mod open;
 mod progress;
 mod protocol;
 mod report;
+mod server_config;
+mod sync;

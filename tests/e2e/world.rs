@@ -43,10 +43,14 @@ impl Run {
         self
     }
 
-    /// The `type` of the error XML; asserts exit status 1 and well-formed XML.
+    /// The `type` of the error XML; asserts exit status 1, well-formed XML and no panic.
     #[track_caller]
     pub fn error_type(&self) -> String {
         assert_eq!(self.code, 1, "expected failure, got {self:#?}");
+        assert!(
+            !self.stderr.contains("panicked"),
+            "a failure must never be a panic: {self:#?}"
+        );
         let elements =
             crate::xml::elements(&self.stdout).unwrap_or_else(|e| panic!("{e}: {self:#?}"));
         elements
@@ -70,10 +74,32 @@ impl Run {
     }
 }
 
+/// The DCImanager user of [`CUSTOMER`] in [`customer_inventory`].
+pub const CUSTOMER_USER: u64 = 57;
+/// Another customer's DCImanager user in [`customer_inventory`].
+pub const RIVAL_USER: u64 = 58;
+pub const RIVAL: &str = "rival@example.com";
+
 /// The inventory most tests start from: location 1 with two racks (R01 with its own pool,
 /// R02 without), a `public` pool that is the fallback, templates and scripts of both accesses,
 /// and `servers` as given.
 pub fn inventory(servers: Value) -> Inventory {
+    inventory_with_users(servers, json!([]))
+}
+
+/// [`inventory`] where [`CUSTOMER`] has a DCImanager user already ([`CUSTOMER_USER`]), as after
+/// an open, and so has another customer ([`RIVAL_USER`]).
+pub fn customer_inventory(servers: Value) -> Inventory {
+    inventory_with_users(
+        servers,
+        json!([
+            {"id": CUSTOMER_USER, "email": CUSTOMER, "roles": "[@user]"},
+            {"id": RIVAL_USER, "email": RIVAL, "roles": "[@user]"}
+        ]),
+    )
+}
+
+fn inventory_with_users(servers: Value, users: Value) -> Inventory {
     let text = json!({
         "admin": {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
         "locations": [
@@ -101,7 +127,7 @@ pub fn inventory(servers: Value) -> Inventory {
             {"id": 1, "name": "install-docker", "access": "all"},
             {"id": 2, "name": "internal-audit", "access": "admin"}
         ],
-        "users": []
+        "users": users
     });
     Inventory::from_json_str(&text.to_string()).expect("test inventory")
 }
@@ -126,8 +152,18 @@ impl World {
 
     /// `extra` adds or overrides connection params (`allow_closest`, `ignore_errors`, ...).
     pub fn with_module_params(name: &str, inventory: Inventory, extra: &[(&str, &str)]) -> World {
+        World::with_operation_duration(name, inventory, extra, Duration::from_millis(300))
+    }
+
+    /// A world whose simulated installs and diagnostics take `operation_duration`.
+    pub fn with_operation_duration(
+        name: &str,
+        inventory: Inventory,
+        extra: &[(&str, &str)],
+        operation_duration: Duration,
+    ) -> World {
         let options = SimOptions {
-            operation_duration: Duration::from_millis(300),
+            operation_duration,
             ..SimOptions::default()
         };
         let sim = Sim::start(inventory, options).expect("simulator starts");
@@ -161,25 +197,15 @@ impl World {
         self.run_with_stdin(args, "")
     }
 
+    /// A run with extra environment (`PMDCI6_POLL_TIMEOUT`, ...).
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args);
+        command.envs(env.iter().copied());
+        output_of(command, "")
+    }
+
     pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
-        let output = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                if let Some(mut input) = child.stdin.take() {
-                    input.write_all(stdin.as_bytes())?;
-                }
-                child.wait_with_output()
-            });
-        let output = output.expect("pmdci6 runs");
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        output_of(self.command(args), stdin)
     }
 
     /// The binary with the world's environment: short polls so waits take milliseconds.
@@ -207,6 +233,149 @@ impl World {
         addon_values: &[(&str, &str)],
         params: &[(&str, &str)],
     ) -> u64 {
+        self.item_in_status(
+            billmgr_stand_in::item_status::PROCESSING,
+            email,
+            configuration,
+            addons,
+            addon_values,
+            params,
+        )
+    }
+
+    /// A service of [`CUSTOMER`] in `status` that an open has finished on server `server` of
+    /// the simulator: the server owned by [`CUSTOMER_USER`] (the world needs a
+    /// [`customer_inventory`]), marked `billmgr-item:<N>` in its notes, on, Debian-12 installed
+    /// by operation 88, one IPv4 address from its rack's pool, its switch ports up; the item
+    /// with params `serverid`, `ip`, `install_operation`, `ostempl`. Returns the item.
+    pub fn opened(&self, server: u64, status: i32) -> u64 {
+        let address = format!("198.51.100.{}", 10 + server);
+        let server_id = server.to_string();
+        let item = self.item_in_status(
+            status,
+            CUSTOMER,
+            FIXED_LABEL,
+            &[],
+            &[],
+            &[
+                ("serverid", &server_id),
+                ("ip", &address),
+                ("install_operation", "88"),
+                ("ostempl", "Debian-12"),
+            ],
+        );
+        self.sim
+            .update_server(server, |s| {
+                s["owner"] = json!({"id": CUSTOMER_USER});
+                s["notes"] = json!(format!("billmgr-item:{item}"));
+                s["power_status"] = json!("on");
+                s["os_template"] = json!({"id": 4});
+                s["domain"] = json!(format!("srv-{server}.example.net"));
+                s["operation"] = json!({"id": 88, "type": "os_install", "status": "ok"});
+                s["ip"] = json!([{"id": 9000 + server, "name": address}]);
+                if let Some(ports) = s["switch_connection"].as_array_mut() {
+                    for port in ports {
+                        port["admin_status"] = json!("up");
+                        port["oper_status"] = json!("up");
+                    }
+                }
+            })
+            .expect("the opened server");
+        item
+    }
+
+    /// Changes a server of the simulator (`sim.update_server` that must succeed).
+    pub fn edit_server(&self, id: u64, edit: impl FnOnce(&mut Value)) {
+        self.sim
+            .update_server(id, edit)
+            .unwrap_or_else(|e| panic!("updating server {id}: {e:#}"));
+    }
+
+    /// Gives server `id` to DCImanager user `user` (`None`: no owner), as staff might.
+    pub fn set_owner(&self, id: u64, user: Option<u64>) {
+        self.edit_server(id, |s| {
+            s["owner"] = user.map_or(Value::Null, |user| json!({"id": user}));
+            s["owner_email"] = Value::Null;
+        });
+    }
+
+    /// The calls that changed something in DCImanager: every method but GET, logins left out.
+    pub fn dci_changes(&self) -> Vec<dci6_sim::RequestRecord> {
+        self.sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.method != "GET" && !r.path.starts_with("/api/auth/"))
+            .collect()
+    }
+
+    /// [`World::dci_changes`] as `METHOD path body` lines (no body: no third part).
+    pub fn dci_change_lines(&self) -> Vec<String> {
+        self.dci_changes()
+            .iter()
+            .map(|r| match &r.body {
+                Some(body) => format!("{} {} {body}", r.method, r.path),
+                None => format!("{} {}", r.method, r.path),
+            })
+            .collect()
+    }
+
+    /// The `mgrctl` calls that wrote to BILLmanager: all but `paramlist`.
+    pub fn billing_writes(&self) -> Vec<billmgr_stand_in::MgrctlCall> {
+        self.root
+            .mgrctl_calls()
+            .expect("mgrctl calls")
+            .into_iter()
+            .filter(|call| call.func != "paramlist")
+            .collect()
+    }
+
+    /// Sets a plain param of `item`, as if BILLmanager or staff had changed it.
+    pub fn set_item_param(&self, item: u64, name: &str, value: &str) {
+        use mysql::prelude::Queryable;
+        self.db
+            .conn()
+            .exec_drop(
+                "INSERT INTO itemparam (item, intname, value) VALUES (?, ?, ?)
+                 ON DUPLICATE KEY UPDATE value = VALUES(value)",
+                (item, name, value),
+            )
+            .expect("item param");
+    }
+
+    /// Holds the item's lock as a pmdci6 run in progress would (`tmp/pmdci6-item-<N>.lock`),
+    /// until the file is dropped.
+    pub fn hold_item_lock(&self, item: u64) -> std::fs::File {
+        let dir = self.root.path().join("tmp");
+        std::fs::create_dir_all(&dir).expect("tmp/");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("pmdci6-item-{item}.lock")))
+            .expect("lock file");
+        file.lock().expect("lock");
+        file
+    }
+
+    /// The tasks created for `item`.
+    pub fn tasks_of(&self, item: u64) -> Vec<billmgr_stand_in::TaskRow> {
+        self.db
+            .tasks()
+            .expect("tasks")
+            .into_iter()
+            .filter(|task| task.item == Some(item))
+            .collect()
+    }
+
+    fn item_in_status(
+        &self,
+        status: i32,
+        email: &str,
+        configuration: &str,
+        addons: &[AddonSpec],
+        addon_values: &[(&str, &str)],
+        params: &[(&str, &str)],
+    ) -> u64 {
         let account = self.db.add_account(email).expect("account");
         let mut all_addons = vec![
             AddonSpec::integer("ip", "unit").included(1),
@@ -218,14 +387,7 @@ impl World {
             .add_tariff(configuration, &all_addons)
             .expect("tariff");
         self.db
-            .add_item(
-                self.module,
-                account,
-                tariff,
-                billmgr_stand_in::item_status::PROCESSING,
-                addon_values,
-                params,
-            )
+            .add_item(self.module, account, tariff, status, addon_values, params)
             .expect("item")
     }
 
@@ -246,5 +408,25 @@ impl World {
     /// The module's log file.
     pub fn log(&self) -> String {
         self.root.module_log()
+    }
+}
+
+fn output_of(mut command: Command, stdin: &str) -> Run {
+    let output = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            if let Some(mut input) = child.stdin.take() {
+                input.write_all(stdin.as_bytes())?;
+            }
+            child.wait_with_output()
+        });
+    let output = output.expect("pmdci6 runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }

@@ -100,11 +100,11 @@ pub fn dci_line(before: &Snapshot, after: &Snapshot, requests: &[RequestRecord])
     if parts.is_empty() {
         format!("no change ({reads} reads)")
     } else {
-        format!(
-            "{} ({} changing calls, {reads} reads)",
-            parts.join("; "),
-            changing.len()
-        )
+        let calls = match changing.len() {
+            1 => "1 changing call".to_string(),
+            n => format!("{n} changing calls"),
+        };
+        format!("{} ({calls}, {reads} reads)", parts.join("; "))
     }
 }
 

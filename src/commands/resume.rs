@@ -1,0 +1,44 @@
+//! `resume --item N`: bring the switch ports of the item's server up, power it on if it is off,
+//! then `service.postresume`. Each step is skipped when already so.
+
+use anyhow::{Context, Result};
+
+use super::held::{self, Held, plan_document};
+use crate::billmgr::paths::MgrRoot;
+use crate::dci::api::PortStatus;
+use crate::protocol::xml::Element;
+use crate::provision::service_plan::{ResumeStep, resume_plan};
+
+const COMMAND: &str = "resume";
+
+pub fn run(
+    root: &MgrRoot,
+    item: u64,
+    running_operation: Option<u64>,
+    dry_run: bool,
+) -> Result<Option<Element>> {
+    let _lock = (!dry_run)
+        .then(|| held::lock_item(root, item))
+        .transpose()?;
+    let held = Held::load(root, item)?;
+    let server = held.required_server()?;
+    held.guard(&server, COMMAND, running_operation, dry_run)?;
+    let steps = resume_plan(&server);
+    if dry_run {
+        return Ok(Some(plan_document(COMMAND, item, Some(&server), &steps)));
+    }
+    for step in &steps {
+        log::info!("resume of item {item}: {step}");
+        match step {
+            ResumeStep::EnablePorts(ports) => {
+                held::set_ports(&held.client, &server, ports, PortStatus::Up)?
+            }
+            ResumeStep::PowerOn => held
+                .client
+                .power_on(server.id)
+                .with_context(|| format!("powering on server {}", server.name))?,
+            ResumeStep::ReportResumed => held.billing.report("service.postresume", item)?,
+        }
+    }
+    Ok(None)
+}

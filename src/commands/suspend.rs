@@ -1,0 +1,55 @@
+//! `suspend --item N`: shut the switch ports of the item's server (never its IPMI port), then
+//! `service.postsuspend`. The power is left alone (DESIGN §2a): sync_item later powers off a
+//! suspended service's server that is on.
+//!
+//! A server without switch ports cannot be cut off, so it is not suspended at all: the error
+//! says the ports must be set in DCImanager, and the service stays as it is. Ports already down
+//! leave only the report.
+
+use anyhow::Result;
+
+use super::held::{self, Held, plan_document};
+use crate::billmgr::paths::MgrRoot;
+use crate::dci::api::PortStatus;
+use crate::protocol::error::{ErrorKind, ModuleError};
+use crate::protocol::xml::Element;
+use crate::provision::service_plan::{SuspendStep, suspend_plan};
+
+const COMMAND: &str = "suspend";
+
+pub fn run(
+    root: &MgrRoot,
+    item: u64,
+    running_operation: Option<u64>,
+    dry_run: bool,
+) -> Result<Option<Element>> {
+    let _lock = (!dry_run)
+        .then(|| held::lock_item(root, item))
+        .transpose()?;
+    let held = Held::load(root, item)?;
+    let server = held.required_server()?;
+    held.guard(&server, COMMAND, running_operation, dry_run)?;
+    let steps = suspend_plan(&server).map_err(|no_ports| {
+        ModuleError::new(
+            ErrorKind::NoSwitchPorts,
+            format!("server {}", server.name),
+            format!(
+                "item {item} was not suspended and is unchanged: server {} (id {}): {no_ports}",
+                server.name, server.id
+            ),
+        )
+    })?;
+    if dry_run {
+        return Ok(Some(plan_document(COMMAND, item, Some(&server), &steps)));
+    }
+    for step in &steps {
+        log::info!("suspend of item {item}: {step}");
+        match step {
+            SuspendStep::DisablePorts(ports) => {
+                held::set_ports(&held.client, &server, ports, PortStatus::Down)?
+            }
+            SuspendStep::ReportSuspended => held.billing.report("service.postsuspend", item)?,
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,178 @@
+//! `sync_item --item N`: reconcile the item with its server, read once ([`sync_plan`]).
+//!
+//! An active service's server is kept on and a suspended one's off; an open whose install has
+//! finished is finished (params and `service.postopen`); an address changed in DCImanager
+//! updates the item's `ip`. Nothing is done while an operation runs on the server or while it
+//! is in maintenance mode: those belong to staff or to another command, and the log says so.
+//!
+//! Drift the module cannot fix (the server lost its owner, went to someone else, or is gone) is
+//! logged on every run and reported to staff as a BILLmanager task once: the kind reported is
+//! kept in the item param `drift_reported` and dropped when the drift is gone, so a later drift
+//! is reported again.
+//!
+//! BILLmanager runs sync_item often, for every service, so it costs one DCImanager request when
+//! nothing needs fixing (the session token is cached in `var/`), and it never waits: while
+//! another run holds the item (an open installing, a close wiping) it skips quietly.
+
+use anyhow::{Context, Result};
+
+use super::held::{self, Held, plan_document};
+use super::service::{Billing, Service};
+use crate::billmgr::paths::MgrRoot;
+use crate::dci::api::Server;
+use crate::protocol::error::{ErrorKind, ModuleError};
+use crate::protocol::xml::Element;
+use crate::provision::install::{self, InstallRecord, login_name};
+use crate::provision::server_state::main_ipv4;
+use crate::provision::service_plan::{
+    DRIFT_PARAM, DriftReport, ItemStatus, SyncAction, SyncItem, drift_report, sync_plan,
+};
+
+const COMMAND: &str = "sync_item";
+
+pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> {
+    let _lock = if dry_run {
+        None
+    } else {
+        match held::lock_item_if_free(root, item)? {
+            Some(lock) => Some(lock),
+            None => {
+                log::info!("sync_item of item {item} skipped: another pmdci6 run is working on it");
+                return Ok(None);
+            }
+        }
+    };
+    let mut held = Held::load(root, item)?;
+    let code = held.service.item.status;
+    let status = ItemStatus::from_code(i64::from(code)).ok_or_else(|| {
+        ModuleError::new(
+            ErrorKind::Item,
+            format!("item {item}"),
+            format!("item {item} has status {code}, which pmdci6 does not know"),
+        )
+    })?;
+    let server = held.server()?;
+    let params = &held.service.params;
+    let param = |name: &str| {
+        params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    };
+    let actions = sync_plan(
+        server.as_ref(),
+        &SyncItem {
+            status,
+            holder: &held.holder,
+            saved_ip: param("ip"),
+            template: param("ostempl"),
+            install: InstallRecord::parse(param(install::PARAM)),
+        },
+    );
+    let drift = drift_report(&actions, param(DRIFT_PARAM));
+    if dry_run {
+        let mut steps: Vec<String> = actions.iter().map(ToString::to_string).collect();
+        match drift {
+            DriftReport::Report(_) => steps.push("report the drift to staff with a task".into()),
+            DriftReport::Reported(_) => {
+                steps.push("the drift was reported already: log it only".into())
+            }
+            DriftReport::Forget => {
+                steps.push(format!("forget the drift reported earlier ({DRIFT_PARAM})"))
+            }
+            DriftReport::Quiet => {}
+        }
+        return Ok(Some(plan_document(COMMAND, item, server.as_ref(), &steps)));
+    }
+    let on_server = || {
+        server
+            .as_ref()
+            .context("the sync plan acts on a server, but the item holds none (a bug)")
+    };
+    for action in &actions {
+        log::info!("sync_item of item {item}: {action}");
+        match action {
+            SyncAction::PowerOn => {
+                let server = on_server()?;
+                held.client.power_on(server.id).with_context(|| {
+                    format!("powering on server {} of active item {item}", server.name)
+                })?
+            }
+            SyncAction::PowerOff => {
+                let server = on_server()?;
+                held.client.power_off(server.id).with_context(|| {
+                    format!(
+                        "powering off server {} of suspended item {item}",
+                        server.name
+                    )
+                })?
+            }
+            SyncAction::FinishOpen => finish_open(&mut held.billing, &held.service, on_server()?)?,
+            SyncAction::UpdateIp(address) => held.billing.save_param(item, "ip", address, false)?,
+            // Logged above; drift is reported below, once.
+            SyncAction::Nothing(_) | SyncAction::Drift(_) => {}
+        }
+    }
+    match drift {
+        DriftReport::Report(drift) => {
+            let text = format!(
+                "sync_item of item {item}: {drift}. The module changed nothing; check the service and its server in \
+                 DCImanager (param serverid: {}). This is reported once, and again only after it has been resolved.",
+                param("serverid").unwrap_or("none")
+            );
+            log::warn!("{text}");
+            // No running operation: sync_item itself succeeds, only the service needs staff.
+            held.billing.hand_to_staff(COMMAND, item, None, &text)?;
+            held.billing
+                .save_param(item, DRIFT_PARAM, drift.kind(), false)?;
+        }
+        DriftReport::Reported(drift) => {
+            log::warn!("sync_item of item {item}: {drift} (reported to staff already)")
+        }
+        DriftReport::Forget => {
+            log::info!("sync_item of item {item}: the drift reported earlier is gone");
+            let elid = item.to_string();
+            held.billing
+                .mgrctl
+                .call(
+                    "service.dropparam",
+                    &[("sok", "ok"), ("elid", &elid), ("name", DRIFT_PARAM)],
+                )
+                .with_context(|| format!("dropping param {DRIFT_PARAM} of item {item}"))?;
+        }
+        DriftReport::Quiet => {}
+    }
+    Ok(None)
+}
+
+/// Finishes an open whose install has completed (DESIGN §2 "open", step 10): saves `serverid`
+/// when the server was found by its notes only, the server's main IPv4 address as `ip`, the
+/// install's login as `username`, then reports the service open. The root password is open's
+/// to save (crypted `userpassword`) before it starts the install, because nothing can read it
+/// back from DCImanager; when it is missing the service is still opened, with a warning.
+pub fn finish_open(billing: &mut Billing, service: &Service, server: &Server) -> Result<()> {
+    let item = service.id();
+    if service.saved_server_id()? != Some(server.id) {
+        billing.save_param(item, "serverid", &server.id.to_string(), false)?;
+    }
+    if let Some(ip) = main_ipv4(server) {
+        billing.save_param(item, "ip", &ip.name, false)?;
+    }
+    let template = server
+        .os_template
+        .as_ref()
+        .map(|t| t.name.as_str())
+        .or_else(|| service.params.get("ostempl").map(String::as_str))
+        .unwrap_or_default();
+    billing.save_param(item, "username", login_name(template), false)?;
+    let crypted = billing.db.item_crypted_params(item, &billing.key)?;
+    if crypted.get("userpassword").is_none_or(|p| p.is_empty()) {
+        log::warn!(
+            "item {item} has no userpassword: the customer's root password for server {} is unknown to BILLmanager",
+            server.name
+        );
+    }
+    billing
+        .report("service.postopen", item)
+        .with_context(|| format!("reporting item {item} open"))
+}
