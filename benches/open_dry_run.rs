@@ -5,18 +5,23 @@
 //!
 //! Targets: module time under 3x the plain fetch, peak memory under 64 MB at 50,000 servers,
 //! request count independent of the number of servers apart from paging.
-//! Run with `cargo bench --bench open_dry_run` (needs MariaDB, see scripts/setup-test-deps).
+//! Run with `cargo bench --bench open_dry_run` (needs MariaDB, see scripts/setup-test-deps; it
+//! builds `mgrctl-stand-in` when missing).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[path = "common/mod.rs"]
+mod common;
+
 use billmgr_stand_in::{AddonSpec, MariaDb, Mgr5Root, item_status};
 use dci6_sim::{Inventory, Sim, SimOptions};
 
-const SIZES: [usize; 1] = [50_000];
-const RUNS: usize = 1;
+const SIZES: [usize; 3] = [1_000, 10_000, 50_000];
+const RUNS: usize = 5;
 
 fn main() -> anyhow::Result<()> {
+    common::ensure_stand_in_built();
     let module = env!("CARGO_BIN_EXE_pmdci6");
     println!(
         "{:>7} {:>12} {:>12} {:>7} {:>10} {:>9} {:>9}",

@@ -11,9 +11,11 @@
 //! Run with `cargo bench --bench sync_item`. It needs `mgrctl-stand-in` built with the same
 //! profile and builds it (`cargo build --release -p billmgr-stand-in`) when missing.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "common/mod.rs"]
+mod common;
 
 use billmgr_stand_in::{AddonSpec, MariaDb, Mgr5Root, item_status};
 use dci6_sim::{Inventory, Sim, SimOptions};
@@ -25,7 +27,7 @@ const PASSWORD: &str = "Adm1n-S3cret!";
 const CUSTOMER: &str = "client@example.com";
 
 fn main() {
-    ensure_stand_in_built();
+    common::ensure_stand_in_built();
     let sim = Sim::start(inventory(), SimOptions::default()).expect("simulator");
     let db = MariaDb::shared()
         .and_then(|m| m.create_database("bench_sync_item"))
@@ -221,29 +223,4 @@ fn inventory() -> Inventory {
         "users": [{"id": 57, "email": CUSTOMER}]
     });
     Inventory::from_json_str(&text.to_string()).expect("inventory")
-}
-
-/// `mgrctl-stand-in` next to this benchmark's profile directory, built when missing.
-fn ensure_stand_in_built() {
-    let exe = std::env::current_exe().expect("the benchmark's path");
-    let profile_dir: Option<PathBuf> = exe.parent().and_then(Path::parent).map(Path::to_path_buf);
-    let Some(profile_dir) = profile_dir else {
-        return;
-    };
-    if profile_dir.join("mgrctl-stand-in").is_file() {
-        return;
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "billmgr-stand-in",
-            "--bin",
-            "mgrctl-stand-in",
-        ])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building mgrctl-stand-in failed");
 }

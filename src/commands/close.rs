@@ -35,9 +35,7 @@ pub fn run(
     running_operation: Option<u64>,
     dry_run: bool,
 ) -> Result<Option<Element>> {
-    let _lock = (!dry_run)
-        .then(|| held::lock_item(root, item))
-        .transpose()?;
+    let _lock = held::lock_unless_dry(root, item, dry_run)?;
     let held = Held::load(root, item)?;
     let server = held.server()?;
     let steps = close_plan(server.as_ref(), &held.holder)

@@ -31,6 +31,39 @@ fn lock_name(item: u64) -> String {
     format!("item-{item}")
 }
 
+/// The item's lock for a run that changes things; a dry run changes nothing and takes none.
+pub fn lock_unless_dry(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<FileLock>> {
+    (!dry_run).then(|| lock_item(root, item)).transpose()
+}
+
+/// How suspend, resume and reboot start: the item locked, the service loaded, its server read
+/// and guarded. The lock is held as long as this value lives.
+pub struct Guarded {
+    _lock: Option<FileLock>,
+    pub held: Held,
+    pub server: Server,
+}
+
+impl Guarded {
+    pub fn start(
+        root: &MgrRoot,
+        item: u64,
+        command: &str,
+        running_operation: Option<u64>,
+        dry_run: bool,
+    ) -> Result<Guarded> {
+        let lock = lock_unless_dry(root, item, dry_run)?;
+        let held = Held::load(root, item)?;
+        let server = held.required_server()?;
+        held.guard(&server, command, running_operation, dry_run)?;
+        Ok(Guarded {
+            _lock: lock,
+            held,
+            server,
+        })
+    }
+}
+
 /// A service of this module, ready to act on its server.
 pub struct Held {
     pub billing: Billing,

@@ -14,7 +14,6 @@ use super::network::PoolFacts;
 use super::order::{Ordered, Software, resolve_software};
 use super::service::{Billing, Service, not_owner};
 use super::wait::{Polling, wait_operation};
-use crate::billmgr::lock::FileLock;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::{AddIps, IpFamily, OsInstall, PortStatus, Server};
 use crate::dci::client::{Client, is_not_found};
@@ -43,7 +42,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
     if invocation.dry_run {
         return super::explain::open(root, invocation, &mut billing, &service).map(Some);
     }
-    let _item_lock = FileLock::try_take(root, &format!("item-{item}"), &format!("item {item}"))?;
+    let _item_lock = super::held::lock_item(root, item)?;
     let ordered = super::order::read(&mut billing, &service)?;
     let holder = service.holder()?;
     let client = service.client(root)?;

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 
-use super::held::{self, Held, plan_document};
+use super::held::{self, Guarded, plan_document};
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::PortStatus;
 use crate::protocol::xml::Element;
@@ -17,12 +17,8 @@ pub fn run(
     running_operation: Option<u64>,
     dry_run: bool,
 ) -> Result<Option<Element>> {
-    let _lock = (!dry_run)
-        .then(|| held::lock_item(root, item))
-        .transpose()?;
-    let held = Held::load(root, item)?;
-    let server = held.required_server()?;
-    held.guard(&server, COMMAND, running_operation, dry_run)?;
+    let Guarded { held, server, .. } =
+        Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
     let steps = resume_plan(&server);
     if dry_run {
         return Ok(Some(plan_document(COMMAND, item, Some(&server), &steps)));

@@ -8,7 +8,7 @@
 
 use anyhow::Result;
 
-use super::held::{self, Held, plan_document};
+use super::held::{self, Guarded, plan_document};
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::PortStatus;
 use crate::protocol::error::{ErrorKind, ModuleError};
@@ -23,12 +23,8 @@ pub fn run(
     running_operation: Option<u64>,
     dry_run: bool,
 ) -> Result<Option<Element>> {
-    let _lock = (!dry_run)
-        .then(|| held::lock_item(root, item))
-        .transpose()?;
-    let held = Held::load(root, item)?;
-    let server = held.required_server()?;
-    held.guard(&server, COMMAND, running_operation, dry_run)?;
+    let Guarded { held, server, .. } =
+        Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
     let steps = suspend_plan(&server).map_err(|no_ports| {
         ModuleError::new(
             ErrorKind::NoSwitchPorts,
