@@ -344,14 +344,23 @@ impl Audit {
             id: server.id,
             name: server.name.clone(),
         };
-        if let Some(item) = self.holder_of(server.id, note) {
-            self.held.entry(item).or_insert(HeldServer {
-                server: reference,
-                owner,
-                note,
-                notes: server.notes.clone(),
-                configuration: server.configuration.clone().unwrap_or_default(),
-            });
+        // A second server marked for an item that holds one already is none of its own.
+        if let Some(item) = self.holder_of(server.id, note)
+            && self
+                .held
+                .get(&item)
+                .is_none_or(|h| h.server.id == server.id)
+        {
+            self.held.insert(
+                item,
+                HeldServer {
+                    server: reference,
+                    owner,
+                    note,
+                    notes: server.notes.clone(),
+                    configuration: server.configuration.clone().unwrap_or_default(),
+                },
+            );
             return;
         }
         let customer = owner
@@ -408,29 +417,32 @@ impl Audit {
         match note {
             None if notes.trim().is_empty() => "its notes are empty".to_string(),
             None => format!("its notes carry no billmgr-item mark ('{notes}')"),
-            Some(note) => match self.services.get(&note.item) {
-                Some(service) => format!(
-                    "its notes name item {}, which is {} and holds server {}",
-                    note.item,
-                    service.state,
-                    service
-                        .saved_server
-                        .map_or_else(|| "none".to_string(), |id| id.to_string())
-                ),
-                None => format!(
-                    "its notes name item {}, which is deleted or not a service of this module",
-                    note.item
-                ),
-            },
+            Some(note) => format!(
+                "its notes name item {}, which is {}",
+                note.item,
+                self.item_state(note.item)
+            ),
+        }
+    }
+
+    /// `active and holds server 12`: the item a notes mark names, as BILLmanager and the
+    /// servers listed so far know it.
+    fn item_state(&self, item: u64) -> String {
+        let Some(service) = self.services.get(&item) else {
+            return "deleted or not a service of this module".to_string();
+        };
+        match service
+            .saved_server
+            .or_else(|| self.held.get(&item).map(|h| h.server.id))
+        {
+            Some(id) => format!("{} and holds server {id}", service.state),
+            None => service.state.to_string(),
         }
     }
 
     /// A server without owner whose notes carry a mark no service accounts for.
     fn free_with_mark(&self, server: &Server, reference: &ServerRef, note: ItemNote) -> Drift {
-        let item_state = match self.services.get(&note.item) {
-            Some(service) => format!("the item is {} in BILLmanager", service.state),
-            None => "the item is deleted or not a service of this module".to_string(),
-        };
+        let item_state = format!("the item is {}", self.item_state(note.item));
         match note.stage {
             NoteStage::Held => Drift::new(
                 DriftKind::StaleMark,
@@ -811,6 +823,28 @@ mod tests {
             report.drifts[0]
                 .reason
                 .contains("which is active and holds server 1"),
+            "{}",
+            report.drifts[0].reason
+        );
+    }
+
+    #[test]
+    fn a_second_server_marked_for_the_same_item_is_an_orphan() {
+        let report = report(
+            facts(vec![service(42, 2, ALICE, None)]),
+            &[owned(1, ALICE, 42), owned(2, ALICE, 42), available(3)],
+        );
+        assert_eq!(
+            kinds(&report),
+            vec![
+                (DriftKind::OrphanServer, Some(2), None),
+                (DriftKind::IpsWithoutService, Some(2), None),
+            ]
+        );
+        assert!(
+            report.drifts[0]
+                .reason
+                .contains("its notes name item 42, which is active and holds server 1"),
             "{}",
             report.drifts[0].reason
         );
