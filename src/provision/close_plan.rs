@@ -209,15 +209,8 @@ mod tests {
     use super::*;
     use crate::dci::api::IpFamily;
     use crate::provision::ownership::wipe_failed_note;
-    use crate::provision::testing::{available, ip, operation, owned};
+    use crate::provision::testing::{available, holder, ip, operation, owned};
     use CloseStep::*;
-
-    fn holder() -> Holder {
-        Holder {
-            item: 42,
-            email: "client@example.com".into(),
-        }
-    }
 
     fn plan(server: &Server) -> Result<Vec<CloseStep>, NotOwned> {
         close_plan(Some(server), &holder())

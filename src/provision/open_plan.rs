@@ -152,14 +152,7 @@ pub fn open_plan(server: &Server, target: &OpenTarget) -> Result<Vec<OpenStep>, 
 mod tests {
     use super::*;
     use crate::dci::api::OperationStatus;
-    use crate::provision::testing::{available, ip, operation, owned, port};
-
-    fn holder() -> Holder {
-        Holder {
-            item: 42,
-            email: "client@example.com".into(),
-        }
-    }
+    use crate::provision::testing::{available, holder, ip, operation, owned, port};
 
     fn plan(
         server: &Server,

@@ -222,14 +222,7 @@ pub(crate) fn note_of_item(server: &Server, item: u64) -> Result<ItemNote, NotOw
 mod tests {
     use super::*;
     use crate::dci::api::Owner;
-    use crate::provision::testing::{available, owned};
-
-    fn holder() -> Holder {
-        Holder {
-            item: 42,
-            email: "client@example.com".into(),
-        }
-    }
+    use crate::provision::testing::{available, holder, owned};
 
     #[test]
     fn notes_render_and_read_back_for_every_stage() {

@@ -293,14 +293,7 @@ pub fn sync_plan(server: Option<&Server>, item: &SyncItem) -> Vec<SyncAction> {
 mod tests {
     use super::*;
     use crate::dci::api::{IpFamily, OperationStatus};
-    use crate::provision::testing::{available, ip, operation, owned, port};
-
-    fn holder() -> Holder {
-        Holder {
-            item: 42,
-            email: "client@example.com".into(),
-        }
-    }
+    use crate::provision::testing::{available, holder, ip, operation, owned, port};
 
     #[test]
     fn suspend_shuts_every_port_but_ipmi() {

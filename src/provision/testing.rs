@@ -3,6 +3,7 @@
 
 use super::availability::Candidate;
 use super::order::{ManualSpec, Requirement};
+use super::ownership::Holder;
 use crate::dci::api::{
     Diagnostics, DiagnosticsStatus, Ip, IpFamily, Operation, OperationStatus, Owner, PortStatus,
     PowerStatus, RackRef, Server, SwitchConnection, TemplateRef,
@@ -114,4 +115,12 @@ pub fn manual(
         ram_gb,
         disks_gb: disks_gb.to_vec(),
     })
+}
+
+/// The holder every test uses: item 42 of client@example.com (the owner of [`owned`]).
+pub fn holder() -> Holder {
+    Holder {
+        item: 42,
+        email: "client@example.com".into(),
+    }
 }
