@@ -36,37 +36,16 @@ pub enum Format {
 pub enum Command {
     Features,
     CheckConnection,
-    Open {
-        item: u64,
-    },
-    Suspend {
-        item: u64,
-    },
-    Resume {
-        item: u64,
-    },
-    Close {
-        item: u64,
-    },
-    SyncItem {
-        item: u64,
-    },
-    Reboot {
-        item: u64,
-    },
-    GetServerConfig {
-        module: u64,
-    },
-    SyncServer {
-        module: u64,
-    },
-    TransitionControlpanel {
-        item: u64,
-    },
-    /// Drift between BILLmanager and DCImanager for every service of a module.
-    Report {
-        module: u64,
-    },
+    Open { item: u64 },
+    Suspend { item: u64 },
+    Resume { item: u64 },
+    Close { item: u64 },
+    SyncItem { item: u64 },
+    Reboot { item: u64 },
+    GetServerConfig { module: u64 },
+    SyncServer { module: u64 },
+    TransitionControlpanel { item: u64 },
+    Report { module: u64 },
 }
 
 /// Every `--command` value BILLmanager may call; `features` declares all of them but itself.
