@@ -95,6 +95,9 @@ fn describe(invocation: &Invocation) -> String {
     if let Some(item) = invocation.command.item() {
         text.push_str(&format!(" for item {item}"));
     }
+    if let Some(module) = invocation.command.module() {
+        text.push_str(&format!(" for module {module}"));
+    }
     if let Some(ro) = invocation.running_operation {
         text.push_str(&format!(", running operation {ro}"));
     }

@@ -3,12 +3,10 @@
 //! host, a bad URL and an unknown location each get their own error before any order depends on
 //! them.
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
-use super::session::dci_client;
-use crate::dci::client::is_not_found;
+use super::session::{dci_client, read_location};
 use crate::protocol::connection::{Connection, params_from_form_xml};
-use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 
 /// `form` is the connection form BILLmanager writes to stdin.
@@ -18,26 +16,13 @@ pub fn run(form: &str) -> Result<Element> {
     // A fresh login every time: the point is to test the password as typed, not a cached token.
     let client = dci_client(&connection, None)?;
     client.login()?;
-    match client.location(connection.location) {
-        Ok(location) => {
-            log::info!(
-                "check_connection: logged in to {} as {}, location {} is '{}'",
-                client.host(),
-                connection.username,
-                location.id,
-                location.name
-            );
-            Ok(Element::new("doc"))
-        }
-        Err(err) if is_not_found(&err) => Err(err.context(ModuleError::new(
-            ErrorKind::UnknownLocation,
-            format!("location {}", connection.location),
-            format!(
-                "DCImanager at {} has no location with id {}: set the id of the location servers are sold from",
-                client.host(),
-                connection.location
-            ),
-        ))),
-        Err(err) => Err(err).with_context(|| format!("reading location {}", connection.location)),
-    }
+    let location = read_location(&client, connection.location)?;
+    log::info!(
+        "check_connection: logged in to {} as {}, location {} is '{}'",
+        client.host(),
+        connection.username,
+        location.id,
+        location.name
+    );
+    Ok(Element::new("doc"))
 }

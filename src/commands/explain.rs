@@ -64,7 +64,7 @@ pub fn open(
     let ordered = order::read(billing, service)?;
     let holder = service.holder()?;
     let client = service.client(root)?;
-    let location = client.location(service.connection.location)?;
+    let location = super::session::read_location(&client, service.connection.location)?;
     let software = resolve_software(&client, location.id, &ordered)?;
     let mut pools = PoolFacts::read(&client, location)?;
     let plan = plan(

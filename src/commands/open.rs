@@ -16,7 +16,7 @@ use super::service::{Billing, Service, not_owner};
 use super::wait::{Polling, wait_operation};
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::{AddIps, IpFamily, OsInstall, PortStatus, Server};
-use crate::dci::client::{Client, is_not_found};
+use crate::dci::client::Client;
 use crate::protocol::args::Invocation;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
 use crate::provision::install::{self, InstallRecord};
@@ -46,7 +46,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
     let ordered = super::order::read(&mut billing, &service)?;
     let holder = service.holder()?;
     let client = service.client(root)?;
-    let location = read_location(&client, service.connection.location)?;
+    let location = super::session::read_location(&client, service.connection.location)?;
     let software = resolve_software(&client, location.id, &ordered)?;
     let mut pools = PoolFacts::read(&client, location)?;
 
@@ -102,22 +102,6 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
     };
     opening.complete(server)?;
     Ok(None)
-}
-
-fn read_location(client: &Client, id: u64) -> Result<crate::dci::api::Location> {
-    client.location(id).map_err(|err| {
-        if is_not_found(&err) {
-            err.context(ModuleError::new(
-                ErrorKind::UnknownLocation,
-                format!("location {id}"),
-                format!(
-                    "DCImanager has no location {id}: fix the location of the processing module"
-                ),
-            ))
-        } else {
-            err.context(format!("reading location {id}"))
-        }
-    })
 }
 
 /// A server the customer owns with empty notes: a run was killed between setting the owner

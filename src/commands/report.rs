@@ -16,10 +16,8 @@ use super::service::{Billing, load_module, module_client};
 use crate::billmgr::db::ProcessingModule;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Location;
-use crate::dci::client::{Client, is_not_found};
 use crate::protocol::args::{Format, Invocation};
 use crate::protocol::connection::Connection;
-use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::availability::AvailabilityRule;
 use crate::provision::drift::{
@@ -31,7 +29,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Ou
     let (module, connection) = load_module(&mut billing, module_id)?;
     let facts = read_facts(&mut billing, &module, &connection)?;
     let client = module_client(root, module.id, &connection)?;
-    let location = read_location(&client, connection.location)?;
+    let location = super::session::read_location(&client, connection.location)?;
     let mut audit = Audit::new(facts);
     client
         .for_each_server_page(None, |page| {
@@ -58,22 +56,6 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Ou
     Ok(match invocation.format {
         Format::Xml => Output::Xml(xml_report(&heading, &report)),
         Format::Text => Output::Text(text_report(&heading, &report)),
-    })
-}
-
-fn read_location(client: &Client, id: u64) -> Result<Location> {
-    client.location(id).map_err(|err| {
-        if is_not_found(&err) {
-            err.context(ModuleError::new(
-                ErrorKind::UnknownLocation,
-                format!("location {id}"),
-                format!(
-                    "DCImanager has no location {id}: fix the location of the processing module"
-                ),
-            ))
-        } else {
-            err.context(format!("reading location {id}"))
-        }
     })
 }
 

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use crate::dci::api::Location;
+use crate::dci::client::is_not_found;
+use crate::protocol::error::{ErrorKind, ModuleError};
+
 use crate::dci::client::{Client, ClientConfig, TlsOptions};
 use crate::protocol::connection::Connection;
 
@@ -29,4 +33,23 @@ pub fn dci_client(connection: &Connection, token_cache: Option<PathBuf>) -> Resu
         config.retry.max_delay = Duration::from_secs_f64(delay * 4.0);
     }
     Client::new(config)
+}
+
+/// The module's location; a missing one is [`ErrorKind::UnknownLocation`], which the
+/// administrator fixes in the processing module's settings.
+pub fn read_location(client: &Client, id: u64) -> Result<Location> {
+    client.location(id).map_err(|err| {
+        if is_not_found(&err) {
+            err.context(ModuleError::new(
+                ErrorKind::UnknownLocation,
+                format!("location {id}"),
+                format!(
+                    "DCImanager at {} has no location with id {id}: set the id of the location servers are sold from in the processing module",
+                    client.host()
+                ),
+            ))
+        } else {
+            err.context(format!("reading location {id}"))
+        }
+    })
 }

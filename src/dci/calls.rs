@@ -385,11 +385,13 @@ mod tests {
                 r#"{"list": [{"id": 4, "name": "Debian-12", "access": "all", "location_id": 3}], "size": 1}"#,
             ],
             |client| {
-                let total =
-                    client.for_each_server_page(Some(Filter::is_null("owner_email")), |page| {
+                let total = client.for_each_server_page(
+                    Some(Filter::eq("location_id", 3u64.into())),
+                    |page| {
                         seen.extend(page.into_iter().map(|s| s.id));
                         Ok(())
-                    })?;
+                    },
+                )?;
                 assert_eq!(total, 2);
                 let templates = client.os_templates(3)?;
                 assert_eq!(templates[0].name, "Debian-12");
@@ -400,7 +402,7 @@ mod tests {
         assert_eq!(requests[0].query("orderby").as_deref(), Some("id asc"));
         assert_eq!(
             requests[0].query("where").as_deref(),
-            Some("owner_email IS null")
+            Some("location_id EQ 3")
         );
         assert_eq!(requests[1].path(), route::OS_TEMPLATES);
         assert_eq!(

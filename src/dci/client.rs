@@ -1276,7 +1276,7 @@ mod tests {
         let client = client(&peer);
         let query = ListQuery {
             filter: Some(
-                Filter::is_null("owner_email").and(Filter::eq("location_id", 3u64.into())),
+                Filter::eq("is_new", false.into()).and(Filter::eq("location_id", 3u64.into())),
             ),
             order_by: Some(String::from("id asc")),
             page_size: 2,
@@ -1299,7 +1299,7 @@ mod tests {
             assert_eq!(request.path(), route::SERVERS);
             assert_eq!(
                 request.query("where").as_deref(),
-                Some("(owner_email IS null) AND (location_id EQ 3)")
+                Some("(is_new EQ false) AND (location_id EQ 3)")
             );
             assert_eq!(request.query("orderby").as_deref(), Some("id asc"));
         }

@@ -97,6 +97,16 @@ impl Command {
             _ => None,
         }
     }
+
+    /// The processing module the command acts on, if any.
+    pub fn module(&self) -> Option<u64> {
+        match *self {
+            Command::GetServerConfig { module }
+            | Command::SyncServer { module }
+            | Command::Report { module } => Some(module),
+            _ => None,
+        }
+    }
 }
 
 /// Options that take a value; everything else of the form `--name value` is dropped.
