@@ -35,7 +35,7 @@ impl FileLock {
     pub fn try_take(root: &MgrRoot, name: &str, what: &str) -> Result<FileLock> {
         FileLock::take_if_free(root, name)?.ok_or_else(|| {
             ModuleError::new(
-                ErrorKind::Internal,
+                ErrorKind::Busy,
                 what,
                 format!(
                     "another pmdci6 run is still working on {what} (lock {}); this run changes nothing and will be retried",

@@ -13,6 +13,7 @@ use crate::protocol::xml::Element;
 pub fn run(form: &str) -> Result<Element> {
     let params = params_from_form_xml(form)?;
     let connection = Connection::from_params(&params, &|name| std::env::var(name).ok())?;
+    crate::billmgr::logging::register_secret(&connection.password);
     // A fresh login every time: the point is to test the password as typed, not a cached token.
     let client = dci_client(&connection, None)?;
     client.login()?;

@@ -23,11 +23,23 @@ use crate::provision::matching::rank;
 use crate::provision::order::Requirement;
 use crate::provision::ownership::{Holder, ItemNote, item_note, owner_email};
 
+/// The item param naming the server a claim is about to take, written before the owner is set:
+/// a run killed between the owner and the notes leaves a server only this param can name.
+pub const CLAIMING: &str = "claiming";
+
 pub enum Claim {
     /// A server that matches the order, now the customer's.
     Matched(Server),
     /// No match: the closest server is reserved and staff must rebuild it.
     Reserved { server: Server, plan: BuildPlan },
+}
+
+impl Claim {
+    pub fn server(&self) -> &Server {
+        match self {
+            Claim::Matched(server) | Claim::Reserved { server, .. } => server,
+        }
+    }
 }
 
 pub struct ClaimRequest<'a> {
@@ -124,18 +136,32 @@ fn take_first<'c>(
 ) -> Result<Option<(Server, &'c Candidate)>> {
     let client = request.client;
     let mut user = None;
+    let mut without_pool = None;
+    let mut with_pool = false;
     for candidate in candidates {
-        // Fails the order before anything is claimed when the server cannot get addresses.
-        pools.choose(
+        // A server whose addresses cannot come from any pool is passed over before it is
+        // touched; the order fails on it only when no candidate has a pool.
+        if let Err(err) = pools.choose(
             client,
             &candidate.name,
             candidate.rack_id,
             request.want_ipv6,
-        )?;
+        ) {
+            log::warn!("server {} is passed over: {err:#}", candidate.name);
+            without_pool.get_or_insert(err);
+            continue;
+        }
+        with_pool = true;
         let user_id = match user {
             Some(id) => id,
             None => *user.insert(ensure_user(client, &request.holder.email)?.id),
         };
+        request.billing.save_param(
+            request.holder.item,
+            CLAIMING,
+            &candidate.id.to_string(),
+            false,
+        )?;
         match client.set_owner(candidate.id, user_id) {
             Ok(()) => {}
             Err(err) if is_conflict(&err) => {
@@ -184,7 +210,10 @@ fn take_first<'c>(
             }
         }
     }
-    Ok(None)
+    match without_pool {
+        Some(err) if !with_pool => Err(err),
+        _ => Ok(None),
+    }
 }
 
 /// Undoes a claim that did not hold, touching only what is this item's.

@@ -37,11 +37,12 @@ pub fn lock_unless_dry(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Optio
 }
 
 /// How suspend, resume and reboot start: the item locked, the service loaded, its server read
-/// and guarded. The lock is held as long as this value lives.
+/// and guarded. The lock is held as long as this value lives; the fields are private so that
+/// nobody can take the service out and drop the lock by accident.
 pub struct Guarded {
     _lock: Option<FileLock>,
-    pub held: Held,
-    pub server: Server,
+    held: Held,
+    server: Server,
 }
 
 impl Guarded {
@@ -61,6 +62,14 @@ impl Guarded {
             held,
             server,
         })
+    }
+
+    pub fn held(&self) -> &Held {
+        &self.held
+    }
+
+    pub fn server(&self) -> &Server {
+        &self.server
     }
 }
 

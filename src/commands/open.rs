@@ -8,25 +8,26 @@
 use anyhow::{Context, Result};
 
 use super::Output;
-use super::claim::{Claim, ClaimRequest, claim};
+use super::claim::{CLAIMING, Claim, ClaimRequest, claim};
 use super::customer::{ensure_user, random_password};
+use super::held::set_ports;
 use super::network::PoolFacts;
 use super::order::{Ordered, Software, resolve_software};
 use super::service::{Billing, Service, not_owner};
 use super::wait::{Polling, wait_operation};
+use crate::billmgr::lock::FileLock;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::{AddIps, IpFamily, OsInstall, PortStatus, Server};
-use crate::dci::client::Client;
+use crate::dci::client::{Client, is_conflict, is_not_found};
 use crate::protocol::args::Invocation;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
-use crate::provision::install::{self, InstallRecord};
+use crate::provision::availability::{MacCounts, verify_claim};
+use crate::provision::install::{self, InstallRecord, login_name};
 use crate::provision::matching::fit;
 use crate::provision::open_plan::{OpenStep, OpenTarget, open_plan};
-use crate::provision::ownership::{Holder, item_note};
-use crate::provision::server_state;
-
-/// BILLmanager's item status for an active service.
-const ACTIVE: i32 = 2;
+use crate::provision::ownership::{Holder, ItemNote, item_note, owner_email};
+use crate::provision::server_state::{self, main_ipv4};
+use crate::provision::service_plan::ItemStatus;
 
 /// Plans are rebuilt after every wait; more rounds than this means the server keeps changing
 /// under the module's hands.
@@ -35,7 +36,7 @@ const MAX_ROUNDS: usize = 6;
 pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<Output>> {
     let mut billing = Billing::connect(root)?;
     let service = Service::load(&mut billing, item)?;
-    if service.item.status == ACTIVE {
+    if ItemStatus::from_code(i64::from(service.item.status)) == Some(ItemStatus::Active) {
         log::info!("item {item} is already active: nothing to do");
         return Ok(None);
     }
@@ -50,10 +51,12 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
     let software = resolve_software(&client, location.id, &ordered)?;
     let mut pools = PoolFacts::read(&client, location)?;
 
-    let server = match service
-        .find_server(&client)?
-        .or(adopt_orphan(&client, &service, &holder)?)
-    {
+    let found = match service.find_server(&client)? {
+        Some(server) => Some(server),
+        None => interrupted_claim(&client, &service, &holder)?,
+    };
+    let mut saved_server = service.saved_server_id()?;
+    let server = match found {
         Some(server) => {
             log::info!(
                 "item {item} holds server {} (id {}): resuming from its state",
@@ -73,7 +76,9 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
                 ignore_errors: service.connection.ignore_errors,
                 allow_closest: service.connection.allow_closest,
             };
-            match claim(&request, &mut pools)? {
+            let claimed = claim(&request, &mut pools)?;
+            saved_server = Some(claimed.server().id);
+            match claimed {
                 Claim::Matched(server) => server,
                 Claim::Reserved { server, plan } => {
                     let text = format!(
@@ -89,7 +94,8 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
     };
     waiting_for_rebuild(&server, &ordered, item)?;
     let mut opening = Opening {
-        billing: &billing,
+        root,
+        billing: &mut billing,
         service: &service,
         client: &client,
         ordered: &ordered,
@@ -97,39 +103,46 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
         holder: &holder,
         pools,
         install: InstallRecord::parse(service.params.get(install::PARAM).map(String::as_str)),
-        saved_server: service.saved_server_id()?,
+        saved_server,
         running_operation: invocation.running_operation,
     };
     opening.complete(server)?;
     Ok(None)
 }
 
-/// A server the customer owns with empty notes: a run was killed between setting the owner
-/// and writing the notes. It is this customer's order in flight, so the item adopts it rather
-/// than leaving it out of stock forever.
-fn adopt_orphan(client: &Client, service: &Service, holder: &Holder) -> Result<Option<Server>> {
-    use crate::dci::api::field;
-    use crate::dci::filter::{Filter, Literal};
-    let filter = Filter::eq(field::OWNER_EMAIL, Literal::string(&holder.email)?)
-        .and(Filter::eq(field::NOTES, Literal::string("")?))
-        .and(Filter::eq(
-            field::LOCATION_ID,
-            Literal::from(service.connection.location),
-        ));
-    let mut found = None;
-    client.for_each_server_page(Some(filter), |page| {
-        found = found.take().or(page.into_iter().next());
-        Ok(())
-    })?;
-    if let Some(server) = &found {
+/// The server of a claim that was killed between setting the owner and writing the notes:
+/// the claim records the server it is about to take in the item param `claiming` first, so the
+/// retry adopts exactly that server, and only while it is this customer's with empty notes.
+fn interrupted_claim(
+    client: &Client,
+    service: &Service,
+    holder: &Holder,
+) -> Result<Option<Server>> {
+    let Some(id) = service
+        .params
+        .get(CLAIMING)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    else {
+        return Ok(None);
+    };
+    let server = match client.server(id) {
+        Ok(server) => server,
+        Err(err) if is_not_found(&err) => return Ok(None),
+        Err(err) => {
+            return Err(err)
+                .with_context(|| format!("reading server {id} of an interrupted claim"));
+        }
+    };
+    let ours = owner_email(&server).is_some_and(|e| e.eq_ignore_ascii_case(&holder.email));
+    if ours && server.notes.trim().is_empty() {
         log::warn!(
-            "server {} is owned by {} with no notes: adopting it for item {}",
+            "server {} was claimed for item {} by a run that stopped before marking it: adopting it",
             server.name,
-            holder.email,
             holder.item
         );
+        return Ok(Some(server));
     }
-    Ok(found)
+    Ok(None)
 }
 
 /// A server reserved by a closest match stays reserved until staff have rebuilt it to the
@@ -157,7 +170,8 @@ fn waiting_for_rebuild(server: &Server, ordered: &Ordered, item: u64) -> Result<
 }
 
 struct Opening<'a> {
-    billing: &'a Billing,
+    root: &'a MgrRoot,
+    billing: &'a mut Billing,
     service: &'a Service,
     client: &'a Client,
     ordered: &'a Ordered,
@@ -223,7 +237,6 @@ impl Opening<'_> {
     fn perform(&mut self, server: &Server, steps: &[OpenStep]) -> Result<Option<Server>> {
         let id = server.id;
         let client = self.client;
-        let name = &server.name;
         for step in steps {
             match step {
                 OpenStep::WaitOperation => {
@@ -236,15 +249,8 @@ impl Opening<'_> {
                     )
                     .map(Some);
                 }
-                OpenStep::ClaimOwner => {
-                    let user = ensure_user(client, &self.holder.email)?;
-                    client
-                        .set_owner(id, user.id)
-                        .with_context(|| format!("setting the owner of server {name}"))?;
-                }
-                OpenStep::SetNotes => {
-                    let note = item_note(self.item());
-                    client.set_notes(id, &note)?;
+                OpenStep::ClaimOwner | OpenStep::SetNotes => {
+                    return self.reclaim(server, steps).map(Some);
                 }
                 OpenStep::SaveServerId => {
                     self.billing
@@ -253,11 +259,7 @@ impl Opening<'_> {
                 }
                 OpenStep::AddIpv4(count) => self.add_ips(server, IpFamily::Ipv4, *count)?,
                 OpenStep::AddIpv6(count) => self.add_ips(server, IpFamily::Ipv6, *count)?,
-                OpenStep::EnablePorts(ports) => {
-                    for port in ports {
-                        client.set_port(id, *port, PortStatus::Up)?;
-                    }
-                }
+                OpenStep::EnablePorts(ports) => set_ports(client, server, ports, PortStatus::Up)?,
                 OpenStep::PowerOn => client.power_on(id)?,
                 OpenStep::InstallOs => self.install_os(server)?,
                 OpenStep::WaitInstall => {
@@ -278,6 +280,66 @@ impl Opening<'_> {
             }
         }
         Ok(Some(client.server(id)?))
+    }
+
+    /// A server the item holds only in part (its owner was lost, or a claim stopped before the
+    /// notes) is claimed again like a fresh one: owner and notes set, read back, judged by the
+    /// availability rules. A server staff have taken back meanwhile (maintenance, failed
+    /// diagnostics) is let go, and the next open claims another. Rule 6 (a unique MAC) was
+    /// judged when the server was first claimed; here the server's MACs are not compared.
+    fn reclaim(&mut self, server: &Server, steps: &[OpenStep]) -> Result<Server> {
+        let client = self.client;
+        let _lock = FileLock::wait(self.root, &format!("location-{}", self.pools.location.id))?;
+        if steps.contains(&OpenStep::ClaimOwner) {
+            let user = ensure_user(client, &self.holder.email)?;
+            client
+                .set_owner(server.id, user.id)
+                .with_context(|| format!("setting the owner of server {}", server.name))?;
+        }
+        if steps.contains(&OpenStep::SetNotes) {
+            client.set_notes(server.id, &item_note(self.item()))?;
+        }
+        let read = client
+            .server(server.id)
+            .with_context(|| format!("reading server {} back", server.name))?;
+        let mut macs = MacCounts::default();
+        macs.add_server(&read);
+        match verify_claim(
+            &read,
+            self.holder,
+            &macs,
+            self.service.connection.ignore_errors,
+        ) {
+            Ok(_) => Ok(read),
+            Err(lost) => {
+                self.let_go(&read)?;
+                fail(
+                    ErrorKind::NoServer,
+                    format!("server {}", read.name),
+                    format!(
+                        "server {} can no longer be given to item {}: {lost}; it was let go, and the next open claims another server",
+                        read.name,
+                        self.item()
+                    ),
+                )
+            }
+        }
+    }
+
+    /// Gives back a server the item holds but must not keep: owner first (so a kill never
+    /// leaves an owned server without the mark that names its item), then the notes, then the
+    /// item's params that point at it.
+    fn let_go(&self, server: &Server) -> Result<()> {
+        if owner_email(server).is_some_and(|e| e.eq_ignore_ascii_case(&self.holder.email)) {
+            already_done(self.client.remove_owner(server.id))?;
+        }
+        if ItemNote::read(&server.notes).is_some_and(|n| n.item == self.item()) {
+            self.client.set_notes(server.id, "")?;
+        }
+        for param in ["serverid", install::PARAM, CLAIMING] {
+            self.billing.drop_param(self.item(), param)?;
+        }
+        Ok(())
     }
 
     fn add_ips(&mut self, server: &Server, family: IpFamily, count: u32) -> Result<()> {
@@ -390,8 +452,8 @@ impl Opening<'_> {
             .unwrap_or_else(|| server.name.clone())
     }
 
-    fn finish(&self, server: &Server) -> Result<()> {
-        finish_open(self.billing, self.item(), server)?;
+    fn finish(&mut self, server: &Server) -> Result<()> {
+        finish_open(self.billing, self.service, server)?;
         log::info!("item {} is open on server {}", self.item(), server.name);
         Ok(())
     }
@@ -425,42 +487,58 @@ impl Opening<'_> {
         .into()
     }
 
+    /// Undoes the open on `server`, in reverse order; every step tolerates being done
+    /// already, so a release killed midway is finished by the next run.
     fn release(&self, server: &Server) -> Result<()> {
-        let client = self.client;
-        for port in server_state::ports_to_set(server, PortStatus::Down) {
-            client.set_port(server.id, port, PortStatus::Down)?;
-        }
+        let ports = server_state::ports_to_set(server, PortStatus::Down);
+        set_ports(self.client, server, &ports, PortStatus::Down)?;
         for ip in &server.ip {
-            client.remove_ip(server.id, ip.id)?;
+            already_done(self.client.remove_ip(server.id, ip.id))?;
         }
-        client.set_notes(server.id, "")?;
-        client.remove_owner(server.id)?;
-        let item = self.item().to_string();
-        for param in ["serverid", install::PARAM] {
-            self.billing
-                .mgrctl
-                .call(
-                    "service.dropparam",
-                    &[("sok", "ok"), ("elid", &item), ("name", param)],
-                )
-                .with_context(|| format!("dropping param {param} of item {item}"))?;
-        }
-        Ok(())
+        self.let_go(server)
     }
 }
 
-/// The last step of an open, shared with `sync_item` (which finishes an open whose install
-/// completed after the open's wait ran out): the service params, then `service.postopen`.
-/// `userpassword` was saved before the install started.
-pub fn finish_open(billing: &Billing, item: u64, server: &Server) -> Result<()> {
-    if let Some(ip) = server_state::main_ipv4(server) {
+/// The last step of an open (DESIGN §2 "open", step 10), also taken by `sync_item` when an
+/// install completed after the open's wait ran out: saves `serverid` when the server was found
+/// by its notes only, the server's main IPv4 address as `ip`, the
+/// install's login as `username`, then reports the service open. The root password is open's
+/// to save (crypted `userpassword`) before it starts the install, because nothing can read it
+/// back from DCImanager; when it is missing the service is still opened, with a warning.
+pub fn finish_open(billing: &mut Billing, service: &Service, server: &Server) -> Result<()> {
+    let item = service.id();
+    if service.saved_server_id()? != Some(server.id) {
+        billing.save_param(item, "serverid", &server.id.to_string(), false)?;
+    }
+    if let Some(ip) = main_ipv4(server) {
         billing.save_param(item, "ip", &ip.name, false)?;
     }
-    billing.save_param(item, "username", ROOT_USER, false)?;
+    let template = server
+        .os_template
+        .as_ref()
+        .map(|t| t.name.as_str())
+        .or_else(|| service.params.get("ostempl").map(String::as_str))
+        .unwrap_or_default();
+    billing.save_param(item, "username", login_name(template), false)?;
+    let crypted = billing.db.item_crypted_params(item, &billing.key)?;
+    if crypted.get("userpassword").is_none_or(|p| p.is_empty()) {
+        log::warn!(
+            "item {item} has no userpassword: the customer's root password for server {} is unknown to BILLmanager",
+            server.name
+        );
+    }
     billing
         .report("service.postopen", item)
-        .context("reporting the service open (service.postopen)")
+        .with_context(|| format!("reporting item {item} open"))
 }
 
-/// The administrator account of the installed OS.
-const ROOT_USER: &str = "root";
+/// A change DCImanager refuses because it is already so (404: gone, 409: not set) is done.
+fn already_done(result: Result<()>) -> Result<()> {
+    match result {
+        Err(err) if is_not_found(&err) || is_conflict(&err) => {
+            log::info!("already done: {err:#}");
+            Ok(())
+        }
+        other => other,
+    }
+}

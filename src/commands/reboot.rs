@@ -19,12 +19,12 @@ pub fn run(
     running_operation: Option<u64>,
     dry_run: bool,
 ) -> Result<Option<Element>> {
-    let Guarded { held, server, .. } =
-        Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
+    let guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
+    let (held, server) = (guarded.held(), guarded.server());
     if dry_run {
-        return Ok(Some(plan_document(COMMAND, item, Some(&server), &STEPS)));
+        return Ok(Some(plan_document(COMMAND, item, Some(server), &STEPS)));
     }
-    let busy = server_state::running_operation(&server)
+    let busy = server_state::running_operation(server)
         .map(|op| format!(" (operation {} {} is running on it)", op.id, op.kind))
         .unwrap_or_default();
     log::info!("reboot of item {item}: {}", STEPS[0]);

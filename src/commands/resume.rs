@@ -17,17 +17,17 @@ pub fn run(
     running_operation: Option<u64>,
     dry_run: bool,
 ) -> Result<Option<Element>> {
-    let Guarded { held, server, .. } =
-        Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
-    let steps = resume_plan(&server);
+    let guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
+    let (held, server) = (guarded.held(), guarded.server());
+    let steps = resume_plan(server);
     if dry_run {
-        return Ok(Some(plan_document(COMMAND, item, Some(&server), &steps)));
+        return Ok(Some(plan_document(COMMAND, item, Some(server), &steps)));
     }
     for step in &steps {
         log::info!("resume of item {item}: {step}");
         match step {
             ResumeStep::EnablePorts(ports) => {
-                held::set_ports(&held.client, &server, ports, PortStatus::Up)?
+                held::set_ports(&held.client, server, ports, PortStatus::Up)?
             }
             ResumeStep::PowerOn => held
                 .client

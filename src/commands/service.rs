@@ -56,6 +56,18 @@ impl Billing {
             .with_context(|| format!("saving param {name} of item {item}"))
     }
 
+    /// `service.dropparam`: the param is gone afterwards, whether or not it was there.
+    pub fn drop_param(&self, item: u64, name: &str) -> Result<()> {
+        let elid = item.to_string();
+        self.mgrctl
+            .call(
+                "service.dropparam",
+                &[("sok", "ok"), ("elid", &elid), ("name", name)],
+            )
+            .map(drop)
+            .with_context(|| format!("dropping param {name} of item {item}"))
+    }
+
     /// `service.post<what>`: tells BILLmanager the operation is done.
     pub fn report(&self, func: &str, item: u64) -> Result<()> {
         let elid = item.to_string();

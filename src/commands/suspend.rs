@@ -23,9 +23,9 @@ pub fn run(
     running_operation: Option<u64>,
     dry_run: bool,
 ) -> Result<Option<Element>> {
-    let Guarded { held, server, .. } =
-        Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
-    let steps = suspend_plan(&server).map_err(|no_ports| {
+    let guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
+    let (held, server) = (guarded.held(), guarded.server());
+    let steps = suspend_plan(server).map_err(|no_ports| {
         ModuleError::new(
             ErrorKind::NoSwitchPorts,
             format!("server {}", server.name),
@@ -36,13 +36,13 @@ pub fn run(
         )
     })?;
     if dry_run {
-        return Ok(Some(plan_document(COMMAND, item, Some(&server), &steps)));
+        return Ok(Some(plan_document(COMMAND, item, Some(server), &steps)));
     }
     for step in &steps {
         log::info!("suspend of item {item}: {step}");
         match step {
             SuspendStep::DisablePorts(ports) => {
-                held::set_ports(&held.client, &server, ports, PortStatus::Down)?
+                held::set_ports(&held.client, server, ports, PortStatus::Down)?
             }
             SuspendStep::ReportSuspended => held.billing.report("service.postsuspend", item)?,
         }

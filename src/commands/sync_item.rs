@@ -17,13 +17,10 @@
 use anyhow::{Context, Result};
 
 use super::held::{self, Held, plan_document};
-use super::service::{Billing, Service};
 use crate::billmgr::paths::MgrRoot;
-use crate::dci::api::Server;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
-use crate::provision::install::{self, InstallRecord, login_name};
-use crate::provision::server_state::main_ipv4;
+use crate::provision::install::{self, InstallRecord};
 use crate::provision::service_plan::{
     DRIFT_PARAM, DriftReport, ItemStatus, SyncAction, SyncItem, drift_report, sync_plan,
 };
@@ -107,7 +104,9 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
                     )
                 })?
             }
-            SyncAction::FinishOpen => finish_open(&mut held.billing, &held.service, on_server()?)?,
+            SyncAction::FinishOpen => {
+                super::open::finish_open(&mut held.billing, &held.service, on_server()?)?
+            }
             SyncAction::UpdateIp(address) => held.billing.save_param(item, "ip", address, false)?,
             // Logged above; drift is reported below, once.
             SyncAction::Nothing(_) | SyncAction::Drift(_) => {}
@@ -131,48 +130,9 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
         }
         DriftReport::Forget => {
             log::info!("sync_item of item {item}: the drift reported earlier is gone");
-            let elid = item.to_string();
-            held.billing
-                .mgrctl
-                .call(
-                    "service.dropparam",
-                    &[("sok", "ok"), ("elid", &elid), ("name", DRIFT_PARAM)],
-                )
-                .with_context(|| format!("dropping param {DRIFT_PARAM} of item {item}"))?;
+            held.billing.drop_param(item, DRIFT_PARAM)?;
         }
         DriftReport::Quiet => {}
     }
     Ok(None)
-}
-
-/// Finishes an open whose install has completed (DESIGN §2 "open", step 10): saves `serverid`
-/// when the server was found by its notes only, the server's main IPv4 address as `ip`, the
-/// install's login as `username`, then reports the service open. The root password is open's
-/// to save (crypted `userpassword`) before it starts the install, because nothing can read it
-/// back from DCImanager; when it is missing the service is still opened, with a warning.
-pub fn finish_open(billing: &mut Billing, service: &Service, server: &Server) -> Result<()> {
-    let item = service.id();
-    if service.saved_server_id()? != Some(server.id) {
-        billing.save_param(item, "serverid", &server.id.to_string(), false)?;
-    }
-    if let Some(ip) = main_ipv4(server) {
-        billing.save_param(item, "ip", &ip.name, false)?;
-    }
-    let template = server
-        .os_template
-        .as_ref()
-        .map(|t| t.name.as_str())
-        .or_else(|| service.params.get("ostempl").map(String::as_str))
-        .unwrap_or_default();
-    billing.save_param(item, "username", login_name(template), false)?;
-    let crypted = billing.db.item_crypted_params(item, &billing.key)?;
-    if crypted.get("userpassword").is_none_or(|p| p.is_empty()) {
-        log::warn!(
-            "item {item} has no userpassword: the customer's root password for server {} is unknown to BILLmanager",
-            server.name
-        );
-    }
-    billing
-        .report("service.postopen", item)
-        .with_context(|| format!("reporting item {item} open"))
 }

@@ -67,7 +67,6 @@ pub mod field {
     pub const EMAIL: &str = "email";
     pub const LOCATION_ID: &str = "location_id";
     pub const NOTES: &str = "notes";
-    pub const OWNER_EMAIL: &str = "owner_email";
 }
 
 /// Every list endpoint answers `{"list": [...], "size": <total matching>}`.

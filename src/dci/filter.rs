@@ -59,11 +59,6 @@ impl Filter {
     pub fn cp(field: &'static str, pattern: Literal) -> Filter {
         Filter(format!("{field} CP {}", pattern.0))
     }
-
-    /// Operands are always parenthesised, so no precedence rule of DCImanager matters.
-    pub fn and(self, other: Filter) -> Filter {
-        Filter(format!("({}) AND ({})", self.0, other.0))
-    }
 }
 
 impl fmt::Display for Filter {
@@ -110,16 +105,5 @@ mod tests {
         };
         assert!(err.contains("o'brien@example.com"), "{err}");
         assert!(err.contains("single quote"), "{err}");
-    }
-
-    #[test]
-    fn combinations_are_parenthesised() -> Result<()> {
-        let free = Filter::eq("owner_email", Literal::string("c@example.com")?)
-            .and(Filter::eq("location_id", 3u64.into()));
-        assert_eq!(
-            free.to_string(),
-            "(owner_email EQ 'c@example.com') AND (location_id EQ 3)"
-        );
-        Ok(())
     }
 }

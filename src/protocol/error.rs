@@ -48,6 +48,8 @@ pub enum ErrorKind {
     OperationFailed,
     /// A DCImanager operation did not finish within the wait limit; a retry resumes it.
     WaitTimeout,
+    /// Another run of the module is working on the same item; a retry later does the job.
+    Busy,
     /// Anything else: a bug or an unexpected state.
     Internal,
 }
@@ -55,7 +57,7 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// Every kind, so tests can check the module XML has a message for each.
     #[cfg(test)]
-    pub const ALL: [ErrorKind; 20] = [
+    pub const ALL: [ErrorKind; 21] = [
         ErrorKind::Usage,
         ErrorKind::InvalidLogin,
         ErrorKind::Unreachable,
@@ -75,6 +77,7 @@ impl ErrorKind {
         ErrorKind::NoSwitchPorts,
         ErrorKind::OperationFailed,
         ErrorKind::WaitTimeout,
+        ErrorKind::Busy,
         ErrorKind::Internal,
     ];
 
@@ -100,6 +103,7 @@ impl ErrorKind {
             ErrorKind::NoSwitchPorts => "no_switch_ports",
             ErrorKind::OperationFailed => "operation_failed",
             ErrorKind::WaitTimeout => "wait_timeout",
+            ErrorKind::Busy => "busy",
             ErrorKind::Internal => "internal",
         }
     }

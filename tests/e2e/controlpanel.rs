@@ -78,12 +78,31 @@ fn a_customer_without_a_dcimanager_user_is_told_to_open_first() {
         inventory(json!([free_server(1, 1, FIXED_LABEL)])),
     );
     let item = world.order(FIXED_LABEL, &[]);
-    let run = world.run(&[
-        "--command",
-        "transition_controlpanel",
-        "--item",
-        &item.to_string(),
-    ]);
+    let login = || {
+        world.run(&[
+            "--command",
+            "transition_controlpanel",
+            "--item",
+            &item.to_string(),
+        ])
+    };
+    let run = login();
+    assert_eq!(run.error_type(), "item");
+    assert!(run.error_value().contains("is not active"), "{run:#?}");
+    assert!(
+        world.sim.requests().is_empty(),
+        "no key for a service not open"
+    );
+
+    {
+        use mysql::prelude::Queryable;
+        world
+            .db
+            .conn()
+            .exec_drop("UPDATE item SET status = 2 WHERE id = ?", (item,))
+            .expect("active");
+    }
+    let run = login();
     assert_eq!(run.error_type(), "item");
     assert!(
         run.error_value().contains("has no DCImanager user yet"),

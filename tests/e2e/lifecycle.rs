@@ -304,7 +304,7 @@ fn a_second_run_beside_a_running_one_changes_nothing() {
     let (world, item) = opened_world("suspend_locked", ACTIVE);
     let _held = world.hold_item_lock(item);
     let run = run(&world, "suspend", item, None);
-    assert_eq!(run.error_type(), "internal");
+    assert_eq!(run.error_type(), "busy");
     assert!(run.error_value().contains("another pmdci6 run"), "{run:#?}");
     assert!(world.sim.requests().is_empty());
 }
@@ -359,4 +359,45 @@ fn a_service_lives_from_open_to_close_and_its_server_is_sold_again() {
         format!("billmgr-item:{next}"),
         "back in stock, sold again"
     );
+}
+
+#[test]
+fn the_item_lock_is_held_until_the_last_change() {
+    let (world, item) = opened_world("suspend_lock_held", ACTIVE);
+    // Login, the server read and the port change each take a second: the port change is
+    // under way once two requests are answered.
+    world.sim.inject(dci6_sim::Fault::Delay {
+        duration: std::time::Duration::from_secs(2),
+        count: 3,
+    });
+    let mut child = world
+        .command(&["--command", "suspend", "--item", &item.to_string()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while world.sim.requests().len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the module made no requests"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(
+            world
+                .root
+                .path()
+                .join(format!("tmp/pmdci6-item-{item}.lock")),
+        )
+        .expect("lock file");
+    let busy = matches!(lock.try_lock(), Err(std::fs::TryLockError::WouldBlock));
+    let status = child.wait().expect("suspend ends");
+    assert!(
+        busy,
+        "the item lock was free while suspend was changing the server"
+    );
+    assert!(status.success());
+    assert_eq!(world.db.item_status(item).expect("status"), SUSPENDED);
 }

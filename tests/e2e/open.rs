@@ -689,3 +689,92 @@ fn dry_run_shows_the_plan_and_changes_nothing() {
     assert!(text.stdout.contains("=> srv-130"), "{}", text.stdout);
     assert!(text.stdout.contains("Pool: rack-r01"), "{}", text.stdout);
 }
+
+#[test]
+fn a_server_the_customer_already_has_is_never_taken_for_a_new_order() {
+    // Staff gave the customer server 140 by hand: owned, empty notes, installed.
+    let mut theirs = free_server(140, 2, FIXED_LABEL);
+    theirs["owner"] = json!({"id": crate::world::CUSTOMER_USER});
+    theirs["power_status"] = json!("on");
+    let world = World::new(
+        "open_customer_has_one",
+        crate::world::customer_inventory(json!([theirs, free_server(141, 2, FIXED_LABEL)])),
+    );
+    let item = world.order(FIXED_LABEL, &[OS]);
+    open(&world, item).assert_ok();
+    assert_eq!(world.item_param(item, "serverid").as_deref(), Some("141"));
+    assert!(
+        world
+            .sim
+            .requests()
+            .iter()
+            .all(|r| r.method == "GET" || !r.path.contains("/server/140")),
+        "the customer's own server was touched"
+    );
+}
+
+#[test]
+fn a_claim_killed_before_the_notes_is_adopted_by_the_retry() {
+    // The state a kill between setting the owner and writing the notes leaves.
+    let mut claimed = free_server(150, 2, FIXED_LABEL);
+    claimed["owner"] = json!({"id": crate::world::CUSTOMER_USER});
+    let world = World::new(
+        "open_interrupted_claim",
+        crate::world::customer_inventory(json!([claimed, free_server(151, 2, FIXED_LABEL)])),
+    );
+    let item = world.order(FIXED_LABEL, &[OS]);
+    world.set_item_param(item, "claiming", "150");
+    open(&world, item).assert_ok();
+    assert_eq!(world.item_param(item, "serverid").as_deref(), Some("150"));
+    assert_eq!(world.server(150)["notes"], format!("billmgr-item:{item}"));
+    assert!(world.server(151)["owner"].is_null(), "no second server");
+}
+
+#[test]
+fn a_held_server_staff_took_back_is_let_go_and_another_is_claimed() {
+    let world = World::new(
+        "open_server_taken_back",
+        inventory(json!([
+            free_server(160, 2, FIXED_LABEL),
+            free_server(161, 2, FIXED_LABEL)
+        ])),
+    );
+    let item = world.order(FIXED_LABEL, &[OS]);
+    // A reservation whose server staff then took back into maintenance, without its owner.
+    world.set_item_param(item, "serverid", "160");
+    world.edit_server(160, |s| {
+        s["notes"] = json!(format!("billmgr-item:{item}"));
+        s["maintenance_mode"] = json!(true);
+    });
+    let run = open(&world, item);
+    assert_eq!(run.error_type(), "no_server");
+    assert!(
+        run.error_value().contains("maintenance"),
+        "{}",
+        run.error_value()
+    );
+    let server = world.server(160);
+    assert!(server["owner"].is_null(), "{server}");
+    assert_eq!(server["notes"], "");
+    assert_eq!(world.item_param(item, "serverid"), None);
+    assert_eq!(posts_to(&world, "/os_install"), 0);
+
+    open(&world, item).assert_ok();
+    assert_eq!(world.item_param(item, "serverid").as_deref(), Some("161"));
+}
+
+#[test]
+fn servers_without_a_pool_are_passed_over() {
+    // Only rack R01 has a pool; the public pool is not an allocation pool here.
+    let mut inv = inventory(json!([
+        free_server(170, 2, FIXED_LABEL),
+        free_server(171, 2, FIXED_LABEL),
+        free_server(172, 2, FIXED_LABEL),
+        free_server(173, 1, FIXED_LABEL)
+    ]));
+    inv.pool_settings.allocation = vec![2, 3];
+    let world = World::new("open_pool_skip", inv);
+    let item = world.order(FIXED_LABEL, &[OS]);
+    open(&world, item).assert_ok();
+    assert_eq!(world.item_param(item, "serverid").as_deref(), Some("173"));
+}
