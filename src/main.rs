@@ -25,12 +25,13 @@ fn main() -> ExitCode {
         log::error!("internal error (a bug in pmdci6): {info}")
     }));
     std::panic::catch_unwind(|| run(&args)).unwrap_or_else(|_| {
-        print_document(&error_document(
-            "internal",
-            "module",
-            "internal error (a bug in pmdci6); see var/pmdci6.log",
-        ));
-        ExitCode::FAILURE
+        let root = MgrRoot::from_env();
+        let invocation = match args::parse(&args) {
+            Ok(Parsed::Run(invocation)) => Some(invocation),
+            _ => None,
+        };
+        let bug = anyhow::anyhow!("internal error (a bug in pmdci6); see var/pmdci6.log");
+        report_failure(&root, invocation.as_ref(), "internal", &bug)
     })
 }
 

@@ -778,3 +778,41 @@ fn servers_without_a_pool_are_passed_over() {
     open(&world, item).assert_ok();
     assert_eq!(world.item_param(item, "serverid").as_deref(), Some("173"));
 }
+
+#[test]
+fn parallel_opens_of_one_customer_never_share_a_server() {
+    let servers: Vec<Value> = (180..183)
+        .map(|id| free_server(id, 2, FIXED_LABEL))
+        .collect();
+    let world = World::new("open_parallel_one_customer", inventory(json!(servers)));
+    let items: Vec<u64> = (0..4)
+        .map(|_| world.order_for(CUSTOMER, FIXED_LABEL, &[], &[], &[OS]))
+        .collect();
+    let children: Vec<_> = items
+        .iter()
+        .map(|item| {
+            world
+                .command(&["--command", "open", "--item", &item.to_string()])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait"))
+        .collect();
+    assert_eq!(outputs.iter().filter(|o| o.status.success()).count(), 3);
+    let notes: Vec<String> = world
+        .sim
+        .servers()
+        .iter()
+        .filter_map(|s| s["notes"].as_str().map(String::from))
+        .collect();
+    assert_eq!(notes.iter().collect::<HashSet<_>>().len(), 3, "{notes:?}");
+    let ids: HashSet<String> = items
+        .iter()
+        .filter_map(|i| world.item_param(*i, "serverid"))
+        .collect();
+    assert_eq!(ids.len(), 3, "three items, three different servers");
+}
