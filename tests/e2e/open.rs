@@ -28,6 +28,24 @@ fn addresses(server: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Opens every item at once, each in its own process, and waits for all.
+fn open_in_parallel(world: &World, items: &[u64]) -> Vec<std::process::Output> {
+    let children: Vec<_> = items
+        .iter()
+        .map(|item| {
+            world
+                .command(&["--command", "open", "--item", &item.to_string()])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait"))
+        .collect()
+}
+
 fn posts_to(world: &World, suffix: &str) -> usize {
     world
         .sim
@@ -593,20 +611,7 @@ fn eight_parallel_opens_for_five_servers_never_share_a_server() {
     let items: Vec<u64> = (0..8)
         .map(|n| world.order_for(&format!("c{n}@example.com"), FIXED_LABEL, &[], &[], &[OS]))
         .collect();
-    let children: Vec<_> = items
-        .iter()
-        .map(|item| {
-            world
-                .command(&["--command", "open", "--item", &item.to_string()])
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    let outputs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().expect("wait"))
-        .collect();
+    let outputs = open_in_parallel(&world, &items);
     let succeeded = outputs.iter().filter(|o| o.status.success()).count();
     assert_eq!(succeeded, 5, "five servers, five opens");
     let owners: Vec<String> = world.sim.servers().iter().filter_map(owner_email).collect();
@@ -788,20 +793,7 @@ fn parallel_opens_of_one_customer_never_share_a_server() {
     let items: Vec<u64> = (0..4)
         .map(|_| world.order_for(CUSTOMER, FIXED_LABEL, &[], &[], &[OS]))
         .collect();
-    let children: Vec<_> = items
-        .iter()
-        .map(|item| {
-            world
-                .command(&["--command", "open", "--item", &item.to_string()])
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    let outputs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().expect("wait"))
-        .collect();
+    let outputs = open_in_parallel(&world, &items);
     assert_eq!(outputs.iter().filter(|o| o.status.success()).count(), 3);
     let notes: Vec<String> = world
         .sim
