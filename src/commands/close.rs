@@ -147,6 +147,8 @@ impl Close<'_> {
             }
             CloseStep::Diagnostics => {
                 let server = server()?;
+                let after = server.operation.as_ref().map_or(0, |op| op.id);
+                self.write_notes(server, NoteStage::WipeRequested { after })?;
                 let operation = client
                     .diagnostics(server.id, true)
                     .with_context(|| format!("starting {WIPE} on server {}", server.name))?;
@@ -174,6 +176,10 @@ impl Close<'_> {
             }
             CloseStep::ClearNotes => {
                 let server = server()?;
+                // serverid goes first: once the notes are clear the server is back in stock, and a
+                // rerun (BILLmanager refused the report, say) must not find it through a stale id
+                // after another order has taken it.
+                held.billing.drop_param(held.item(), "serverid")?;
                 client
                     .set_notes(server.id, "")
                     .with_context(|| format!("clearing the notes of server {}", server.name))
@@ -183,11 +189,7 @@ impl Close<'_> {
     }
 
     fn polling(&self) -> Polling {
-        let connection = &self.held.service.connection;
-        Polling {
-            interval: connection.poll_interval,
-            timeout: connection.poll_timeout,
-        }
+        Polling::of(&self.held.service.connection)
     }
 
     /// The notes are the module's while the server is held: the close's progress replaces them.

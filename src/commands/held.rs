@@ -114,7 +114,7 @@ impl Held {
 
     /// The item's server, required: suspend, resume and reboot have nothing to act on without
     /// one.
-    pub fn required_server(&self) -> Result<Server> {
+    fn required_server(&self) -> Result<Server> {
         let item = self.item();
         self.service.find_server(&self.client)?.ok_or_else(|| {
             ModuleError::new(
@@ -131,7 +131,7 @@ impl Held {
 
     /// The guard of suspend, resume and reboot: the server must be owned by the customer and
     /// marked as held by this item.
-    pub fn guard(
+    fn guard(
         &self,
         server: &Server,
         command: &str,

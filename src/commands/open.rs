@@ -189,10 +189,7 @@ impl Opening<'_> {
     }
 
     fn polling(&self) -> Polling {
-        Polling {
-            interval: self.service.connection.poll_interval,
-            timeout: self.service.connection.poll_timeout,
-        }
+        Polling::of(&self.service.connection)
     }
 
     /// Runs the plan, re-planning from the server's state after every wait.

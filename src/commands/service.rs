@@ -232,10 +232,22 @@ impl Service {
     /// The server this item holds: by its saved `serverid`, else by the item's mark in the
     /// notes (a run killed before it saved `serverid`). `None` when it holds none.
     pub fn find_server(&self, client: &Client) -> Result<Option<Server>> {
-        if let Some(id) = self.saved_server_id()? {
-            return match client.server(id) {
-                Ok(server) => Ok(Some(server)),
-                Err(err) if is_not_found(&err) => Err(err.context(ModuleError::new(
+        let Some(id) = self.saved_server_id()? else {
+            return self.server_by_mark(client);
+        };
+        match client.server(id) {
+            Ok(server) => Ok(Some(server)),
+            // Staff may have moved the service to another server: its mark tells.
+            Err(err) if is_not_found(&err) => match self.server_by_mark(client)? {
+                Some(server) => {
+                    log::warn!(
+                        "server {id} saved in param serverid of item {} is gone; server {} carries the item's mark",
+                        self.id(),
+                        server.name
+                    );
+                    Ok(Some(server))
+                }
+                None => Err(err.context(ModuleError::new(
                     ErrorKind::Item,
                     format!("item {}", self.id()),
                     format!(
@@ -243,11 +255,16 @@ impl Service {
                         self.id()
                     ),
                 ))),
-                Err(err) => Err(err).with_context(|| format!("reading server {id} of item {}", self.id())),
-            };
+            },
+            Err(err) => Err(err).with_context(|| format!("reading server {id} of item {}", self.id())),
         }
+    }
+
+    /// The server whose notes carry the item's mark (anywhere in the notes, as
+    /// [`ItemNote::read`] finds it).
+    fn server_by_mark(&self, client: &Client) -> Result<Option<Server>> {
         let mark = item_note(self.id());
-        let filter = Filter::cp(field::NOTES, Literal::string(&format!("{mark}%"))?);
+        let filter = Filter::cp(field::NOTES, Literal::string(&format!("%{mark}%"))?);
         let mut found = None;
         client.for_each_server_page(Some(filter), |page| {
             found = found.take().or_else(|| {

@@ -120,13 +120,18 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
                 param("serverid").unwrap_or("none")
             );
             log::warn!("{text}");
-            // No running operation: sync_item itself succeeds, only the service needs staff.
-            held.billing.hand_to_staff(COMMAND, item, None, &text)?;
+            // Remembered before the task is created, so a kill between the two never creates a
+            // second task; a task that could not be created is forgotten, to be tried again.
             held.billing
                 .save_param(item, DRIFT_PARAM, drift.kind(), false)?;
+            // No running operation: sync_item itself succeeds, only the service needs staff.
+            if let Err(err) = held.billing.hand_to_staff(COMMAND, item, None, &text) {
+                held.billing.drop_param(item, DRIFT_PARAM)?;
+                return Err(err);
+            }
         }
         DriftReport::Reported(drift) => {
-            log::warn!("sync_item of item {item}: {drift} (reported to staff already)")
+            log::info!("sync_item of item {item}: {drift} (reported to staff already)")
         }
         DriftReport::Forget => {
             log::info!("sync_item of item {item}: the drift reported earlier is gone");

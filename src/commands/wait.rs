@@ -12,11 +12,22 @@ use anyhow::{Context, Result};
 
 use crate::dci::api::{OperationStatus, Server};
 use crate::dci::client::Client;
+use crate::protocol::connection::Connection;
 use crate::protocol::error::{ErrorKind, ModuleError};
 
 pub struct Polling {
     pub interval: Duration,
     pub timeout: Duration,
+}
+
+impl Polling {
+    /// The connection's `poll_interval` and `poll_timeout`.
+    pub fn of(connection: &Connection) -> Polling {
+        Polling {
+            interval: connection.poll_interval,
+            timeout: connection.poll_timeout,
+        }
+    }
 }
 
 /// Reads the server until operation `operation` (any operation when `None`) is no longer

@@ -113,19 +113,13 @@ pub fn close_plan(server: Option<&Server>, holder: &Holder) -> Result<Vec<CloseS
     }
     let wipe = match (stage, server.operation.as_ref()) {
         (_, Some(op)) if stage.wipe_operation() == Some(op.id) => Wipe::of(op),
-        // A diagnostics run newer than the close's start, on a server the close has released,
-        // is its wipe: the close starts no other operation (a kill kept the id out of the notes).
-        (NoteStage::Closing { after: Some(after) }, Some(op))
-            if !owned && op.kind == DIAGNOSTICS && op.id != after =>
+        // Asked for, but the id never reached the notes (a kill): the diagnostics run newer
+        // than the request is the wipe. In no other stage is an unrecorded run adopted, so
+        // diagnostics staff start to check the disks never count as a wipe.
+        (NoteStage::WipeRequested { after }, Some(op))
+            if op.kind == DIAGNOSTICS && op.id != after =>
         {
             Wipe::of(op)
-        }
-        // Without that record: diagnostics running on a server this close has already released
-        // can only be its own.
-        (_, Some(op))
-            if !owned && op.kind == DIAGNOSTICS && op.status == OperationStatus::Running =>
-        {
-            Wipe::Running(op.id)
         }
         _ => Wipe::ToDo,
     };
@@ -343,6 +337,7 @@ mod tests {
     #[test]
     fn a_wipe_killed_before_it_was_recorded_is_not_repeated() {
         let mut server = released();
+        server.notes = "billmgr-item:42 closing wipe after:88".into();
         server.operation = Some(operation(90, "diagnostics", OperationStatus::Ok));
         assert_eq!(
             plan(&server),
@@ -356,12 +351,25 @@ mod tests {
         // It failed meanwhile: wipe again.
         server.operation = Some(operation(90, "diagnostics", OperationStatus::Failed));
         assert_eq!(plan(&server).map(|steps| steps[0].clone()), Ok(Diagnostics));
-        // An operation newer than the mark on a server still owned is not the close's.
-        let mut owned_server = owned(1, "client@example.com", 42);
-        owned_server.notes = "billmgr-item:42 closing after:88".into();
-        owned_server.operation = Some(operation(90, "diagnostics", OperationStatus::Ok));
+        // Diagnostics newer than the close's start, but before it asked for its wipe, are
+        // somebody else's (staff checking the disks): the close wipes itself.
+        let mut staff = released();
+        staff.operation = Some(operation(90, "diagnostics", OperationStatus::Ok));
         assert_eq!(
-            plan(&owned_server).map(|steps| steps.contains(&Diagnostics)),
+            plan(&staff).map(|steps| steps.contains(&Diagnostics)),
+            Ok(true)
+        );
+        staff.operation = Some(operation(90, "diagnostics", OperationStatus::Running));
+        assert_eq!(
+            plan(&staff).map(|steps| steps[..2].to_vec()),
+            Ok(vec![StopOperation, Diagnostics])
+        );
+        // After a failed wipe, staff's diagnostics are not the wipe either.
+        let mut after_failure = released();
+        after_failure.notes = wipe_failed_note(42, 90, "diagnostics failed");
+        after_failure.operation = Some(operation(95, "diagnostics", OperationStatus::Running));
+        assert_eq!(
+            plan(&after_failure).map(|steps| steps.contains(&Diagnostics)),
             Ok(true)
         );
     }
@@ -386,6 +394,7 @@ mod tests {
     #[test]
     fn resume_when_killed_before_recording_the_wipe() {
         let mut server = released();
+        server.notes = "billmgr-item:42 closing wipe after:88".into();
         server.operation = Some(operation(90, "diagnostics", OperationStatus::Running));
         assert_eq!(
             plan(&server),

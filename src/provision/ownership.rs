@@ -38,6 +38,13 @@ pub enum NoteStage {
     Closing {
         after: Option<u64>,
     },
+    /// The close is about to ask for its wipe; `after` is the server's last operation then.
+    /// Written just before the request, so a diagnostics run newer than `after` is this
+    /// close's wipe even when a kill kept its id out of the notes, and no diagnostics run
+    /// started by anybody else (staff checking the disks) is ever taken for the wipe.
+    WipeRequested {
+        after: u64,
+    },
     Wiping {
         operation: u64,
     },
@@ -53,7 +60,7 @@ impl NoteStage {
             NoteStage::Wiping { operation } | NoteStage::WipeFailed { operation } => {
                 Some(operation)
             }
-            NoteStage::Held | NoteStage::Closing { .. } => None,
+            NoteStage::Held | NoteStage::Closing { .. } | NoteStage::WipeRequested { .. } => None,
         }
     }
 }
@@ -89,6 +96,18 @@ impl ItemNote {
                 next.and_then(|w| w.strip_prefix(prefix))
                     .and_then(|n| n.parse().ok())
             };
+            if next == Some("wipe") {
+                let after = words
+                    .next()
+                    .and_then(|w| w.strip_prefix("after:"))
+                    .and_then(|n| n.parse().ok());
+                return Some(ItemNote {
+                    item,
+                    stage: after.map_or(NoteStage::Closing { after: None }, |after| {
+                        NoteStage::WipeRequested { after }
+                    }),
+                });
+            }
             match (number("diagnostics:"), number("after:")) {
                 (Some(operation), _) if words.next().is_some_and(|w| w.starts_with("failed")) => {
                     NoteStage::WipeFailed { operation }
@@ -109,6 +128,7 @@ impl fmt::Display for ItemNote {
             NoteStage::Held => Ok(()),
             NoteStage::Closing { after: None } => f.write_str(" closing"),
             NoteStage::Closing { after: Some(after) } => write!(f, " closing after:{after}"),
+            NoteStage::WipeRequested { after } => write!(f, " closing wipe after:{after}"),
             NoteStage::Wiping { operation } => write!(f, " closing diagnostics:{operation}"),
             NoteStage::WipeFailed { operation } => {
                 write!(f, " closing diagnostics:{operation} failed")

@@ -4,10 +4,10 @@
 //! first; sync_item judges ownership itself, because a server that no longer belongs to the item
 //! is drift to report, not an error.
 
-use super::install::{InstallRecord, InstallState, install_state};
 use std::fmt;
 
-use super::ownership::{self, Holder};
+use super::install::{InstallRecord, InstallState, install_state};
+use super::ownership::{self, Holder, ItemNote, NoteStage};
 use super::server_state::{self, id_list};
 use crate::dci::api::{PortStatus, PowerStatus, Server};
 
@@ -238,6 +238,14 @@ pub fn sync_plan(server: Option<&Server>, item: &SyncItem) -> Vec<SyncAction> {
             _ => nothing("the item has no server yet"),
         };
     };
+    if let Some(note) = ItemNote::read(&server.notes).filter(|n| n.item == item.holder.item)
+        && note.stage != NoteStage::Held
+    {
+        return vec![SyncAction::Nothing(format!(
+            "the close of item {} is in progress on server {}",
+            item.holder.item, server.name
+        ))];
+    }
     if let Err(not_owned) = ownership::ownership(server, item.holder) {
         let owner_lost = ownership::owner_email(server).is_none();
         return vec![SyncAction::Drift(if owner_lost {
@@ -575,6 +583,25 @@ mod tests {
         assert_eq!(
             sync(Some(&available(1)), ItemStatus::Deleted, None),
             nothing("the item is deleted")
+        );
+    }
+
+    #[test]
+    fn a_close_in_progress_is_not_drift() {
+        let holder = holder();
+        let mut server = crate::provision::testing::owned(1, "client@example.com", 42);
+        server.owner = None;
+        server.owner_email = None;
+        server.notes = "billmgr-item:42 closing diagnostics:90 failed: disk".into();
+        let item = SyncItem {
+            status: ItemStatus::Active,
+            holder: &holder,
+            saved_ip: None,
+            template: None,
+            install: InstallRecord::NotStarted,
+        };
+        assert!(
+            matches!(sync_plan(Some(&server), &item).as_slice(), [SyncAction::Nothing(why)] if why.contains("close of item 42"))
         );
     }
 }

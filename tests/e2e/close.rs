@@ -105,6 +105,7 @@ fn close_runs_the_seed_order_and_returns_the_server_to_stock() {
             "DELETE /api/dci/v3/server/1/ip/9001".into(),
             "DELETE /api/dci/v3/server/1/ip/9101".into(),
             "DELETE /api/dci/v3/server/1/owner".into(),
+            notes_edit(&format!("billmgr-item:{item} closing wipe after:90")),
             "POST /api/dci/v3/server/1/diagnostics {\"disk_cleanup\":true}".into(),
             notes_edit(&format!("billmgr-item:{item} closing diagnostics:{wipe}")),
             "POST /api/dci/v3/server/1/power_off {}".into(),
@@ -406,6 +407,16 @@ fn a_close_whose_report_was_refused_only_reports_when_run_again() {
     assert!(run.error_value().contains("service.postclose"), "{run:#?}");
     assert_back_in_stock(&world);
     assert_eq!(world.db.item_status(item).expect("status"), ACTIVE);
+    assert_eq!(
+        world.item_param(item, "serverid"),
+        None,
+        "no stale serverid"
+    );
+    // Before BILLmanager retries, another order takes the server out of stock.
+    world.edit_server(1, |s| {
+        s["owner"] = json!({"id": crate::world::RIVAL_USER});
+        s["notes"] = json!("billmgr-item:999");
+    });
     world.sim.clear_requests();
     close(&world, item, None).assert_ok();
     assert!(

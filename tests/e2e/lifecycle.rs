@@ -293,6 +293,17 @@ fn an_item_without_a_server_cannot_be_suspended() {
 fn a_saved_server_gone_from_dcimanager_is_named() {
     let (world, item) = opened_world("suspend_gone", ACTIVE);
     world.set_item_param(item, "serverid", "99");
+    // Staff moved the service: the server carrying the item's mark is the one acted on.
+    run(&world, "reboot", item, None).assert_ok();
+    assert!(
+        world
+            .sim
+            .requests()
+            .iter()
+            .any(|r| r.path == "/api/dci/v3/server/1/power_reset")
+    );
+    // Nothing carries the mark: the missing server is named.
+    world.edit_server(1, |s| s["notes"] = json!(""));
     let run = run(&world, "reboot", item, None);
     assert_eq!(run.error_type(), "item");
     assert!(run.error_value().contains("server 99"), "{run:#?}");
@@ -400,4 +411,13 @@ fn the_item_lock_is_held_until_the_last_change() {
     );
     assert!(status.success());
     assert_eq!(world.db.item_status(item).expect("status"), SUSPENDED);
+}
+
+#[test]
+fn a_suspended_service_is_not_rebooted() {
+    let (world, item) = opened_world("reboot_suspended", SUSPENDED);
+    let run = run(&world, "reboot", item, None);
+    assert_eq!(run.error_type(), "item");
+    assert!(run.error_value().contains("not active"), "{run:#?}");
+    assert!(world.dci_changes().is_empty());
 }

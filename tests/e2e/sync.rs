@@ -208,6 +208,8 @@ fn drift_is_reported_once_and_again_only_after_it_was_resolved() {
 fn a_server_gone_from_dcimanager_is_drift() {
     let (world, item) = opened_world("sync_server_gone", ACTIVE);
     world.set_item_param(item, "serverid", "99");
+    // Nothing carries the item's mark either.
+    world.edit_server(1, |s| s["notes"] = json!(""));
     sync(&world, item);
     sync(&world, item);
     let tasks = world.tasks_of(item);
@@ -342,4 +344,26 @@ fn an_item_status_pmdci6_does_not_know_is_an_item_error() {
     let run = world.run(&["--command", "sync_item", "--item", &item.to_string()]);
     assert_eq!(run.error_type(), "item");
     assert!(run.error_value().contains("status 9"), "{run:#?}");
+}
+
+#[test]
+fn a_close_in_progress_is_not_reported_as_drift() {
+    let (world, item) = opened_world("sync_close_in_progress", ACTIVE);
+    // A close that could not wipe: owner removed, maintenance, the failure in the notes.
+    world.edit_server(1, |s| {
+        s["owner"] = serde_json::Value::Null;
+        s["owner_email"] = serde_json::Value::Null;
+        s["maintenance_mode"] = json!(true);
+        s["notes"] = json!(format!(
+            "billmgr-item:{item} closing diagnostics:95 failed: disk sdb"
+        ));
+    });
+    sync(&world, item);
+    assert!(
+        world.tasks_of(item).is_empty(),
+        "{:?}",
+        world.tasks_of(item)
+    );
+    assert!(world.dci_changes().is_empty());
+    assert!(world.log().contains("close of item"), "{}", world.log());
 }
