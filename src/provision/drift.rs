@@ -13,49 +13,34 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use super::availability::{Census, MacCounts, RuleTally};
+use super::item_status::ItemStatus;
 use super::label::Configuration;
 use super::order::MANUAL;
 use super::ownership::{self, ItemNote, NoteStage};
 use super::server_state;
 use crate::dci::api::{ConfigurationSummary, PortStatus, Server};
 
-/// BILLmanager's `item.status` of a service, as far as drift is concerned.
+/// A service's `item.status` as the report shows it: known statuses by name, any other by
+/// its number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServiceState {
-    Ordered,
-    Active,
-    Suspended,
-    Processing,
-    /// Any other status (deleted services are not read at all).
-    Other(i32),
-}
+pub struct ServiceState(i32);
 
 impl ServiceState {
     pub fn from_status(status: i32) -> ServiceState {
-        match status {
-            1 => ServiceState::Ordered,
-            2 => ServiceState::Active,
-            3 => ServiceState::Suspended,
-            5 => ServiceState::Processing,
-            other => ServiceState::Other(other),
-        }
+        ServiceState(status)
     }
 
-    /// An active or suspended service must hold a server; an ordered or processing one is
-    /// still being opened (or waits for staff to build its server) and may not.
+    /// See [`ItemStatus::is_live`].
     pub fn is_live(self) -> bool {
-        matches!(self, ServiceState::Active | ServiceState::Suspended)
+        ItemStatus::from_code(i64::from(self.0)).is_some_and(ItemStatus::is_live)
     }
 }
 
 impl fmt::Display for ServiceState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ServiceState::Ordered => f.write_str("ordered"),
-            ServiceState::Active => f.write_str("active"),
-            ServiceState::Suspended => f.write_str("suspended"),
-            ServiceState::Processing => f.write_str("processing"),
-            ServiceState::Other(status) => write!(f, "status {status}"),
+        match ItemStatus::from_code(i64::from(self.0)) {
+            Some(status) => status.fmt(f),
+            None => write!(f, "status {}", self.0),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod close_plan;
 pub mod closest;
 pub mod drift;
 pub mod install;
+pub mod item_status;
 pub mod label;
 pub mod matching;
 pub mod open_plan;

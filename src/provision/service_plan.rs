@@ -7,6 +7,7 @@
 use std::fmt;
 
 use super::install::{InstallRecord, InstallState, install_state};
+pub use super::item_status::ItemStatus;
 use super::ownership::{self, Holder, ItemNote, NoteStage};
 use super::server_state::{self, id_list};
 use crate::dci::api::{PortStatus, PowerStatus, Server};
@@ -90,32 +91,6 @@ pub fn resume_plan(server: &Server) -> Vec<ResumeStep> {
     }
     steps.push(ResumeStep::ReportResumed);
     steps
-}
-
-/// BILLmanager's `item.status` (spec §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemStatus {
-    Ordered,
-    Active,
-    /// Suspended, the seed's "Stopped".
-    Suspended,
-    Deleted,
-    /// Being opened (or waiting for a rebuild after a closest match).
-    Processing,
-}
-
-impl ItemStatus {
-    /// 1 ordered, 2 active, 3 suspended, 4 deleted, 5 processing.
-    pub fn from_code(code: i64) -> Option<ItemStatus> {
-        match code {
-            1 => Some(ItemStatus::Ordered),
-            2 => Some(ItemStatus::Active),
-            3 => Some(ItemStatus::Suspended),
-            4 => Some(ItemStatus::Deleted),
-            5 => Some(ItemStatus::Processing),
-            _ => None,
-        }
-    }
 }
 
 /// What sync_item knows of the item.
