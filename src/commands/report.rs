@@ -22,6 +22,7 @@ use crate::protocol::xml::Element;
 use crate::provision::availability::AvailabilityRule;
 use crate::provision::drift::{
     Audit, Drift, DriftKind, DriftReport, ModuleFacts, ServiceFacts, ServiceState, TariffFacts,
+    tariff_list,
 };
 
 pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Output> {
@@ -277,12 +278,7 @@ fn text_report(heading: &Heading, report: &DriftReport) -> String {
         )
         .ok();
         for line in &report.stock {
-            let tariffs = line
-                .tariffs
-                .iter()
-                .map(|id| format!("#{id}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let tariffs = tariff_list(&line.tariffs);
             let flag = if line.available == 0 {
                 "  OUT OF STOCK"
             } else {
@@ -297,15 +293,10 @@ fn text_report(heading: &Heading, report: &DriftReport) -> String {
         }
     }
     if !report.manual_tariffs.is_empty() {
-        let ids: Vec<String> = report
-            .manual_tariffs
-            .iter()
-            .map(|id| format!("#{id}"))
-            .collect();
         writeln!(
             out,
             "  manual tariffs (built from add-ons, stock depends on each order): {}",
-            ids.join(", ")
+            tariff_list(&report.manual_tariffs)
         )
         .ok();
     }

@@ -233,6 +233,14 @@ pub struct StockLine {
     pub unreadable: Option<String>,
 }
 
+/// `#3, #7`: tariff ids as BILLmanager's lists show them.
+pub fn tariff_list(ids: &[u64]) -> String {
+    ids.iter()
+        .map(|id| format!("#{id}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Everything the report shows.
 #[derive(Debug, Clone)]
 pub struct DriftReport {
@@ -513,12 +521,7 @@ impl Audit {
         }
         let stock_lines: Vec<StockLine> = lines.into_iter().map(|(_, line)| line).collect();
         for line in stock_lines.iter().filter(|line| line.available == 0) {
-            let tariffs = line
-                .tariffs
-                .iter()
-                .map(|id| format!("#{id}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let tariffs = tariff_list(&line.tariffs);
             let why = match &line.unreadable {
                 Some(problem) => format!("no server can match it: {problem}"),
                 None => format!(
