@@ -66,7 +66,7 @@ pub fn open(
     let client = service.client(root)?;
     let location = super::session::read_location(&client, service.connection.location)?;
     let software = resolve_software(&client, location.id, &ordered)?;
-    let mut pools = PoolFacts::read(&client, location)?;
+    let mut pools = PoolFacts::new(location);
     let plan = plan(
         &client,
         service,

@@ -1,4 +1,5 @@
-//! The IP pool for a server: the facts the pool chain needs, read once per run, and the racks
+//! The IP pool for a server: the facts the pool chain needs, read once per run when a pool is
+//! first needed (an open resuming on a server that has its addresses needs none), and the racks
 //! read as servers need them.
 
 use std::collections::HashMap;
@@ -13,21 +14,18 @@ use crate::provision::pool::{PoolChoice, choose_pool};
 
 pub struct PoolFacts {
     pub location: Location,
-    pools: Vec<IpPool>,
-    settings: PoolSettings,
+    /// The pools and the pool settings, once read.
+    pools: Option<(Vec<IpPool>, PoolSettings)>,
     racks: HashMap<u64, Rack>,
 }
 
 impl PoolFacts {
-    pub fn read(client: &Client, location: Location) -> Result<PoolFacts> {
-        Ok(PoolFacts {
+    pub fn new(location: Location) -> PoolFacts {
+        PoolFacts {
             location,
-            pools: client.ip_pools().context("listing IP pools")?,
-            settings: client
-                .pool_settings()
-                .context("reading the pool settings")?,
+            pools: None,
             racks: HashMap::new(),
-        })
+        }
     }
 
     /// The pool for a server in `rack`; an error an administrator can act on when there is none.
@@ -50,7 +48,16 @@ impl PoolFacts {
                 }
             },
         };
-        choose_pool(rack, &self.location, &self.pools, &self.settings, want_ipv6).map_err(|err| {
+        let (pools, settings) = match &mut self.pools {
+            Some(read) => &*read,
+            slot @ None => &*slot.insert((
+                client.ip_pools().context("listing IP pools")?,
+                client
+                    .pool_settings()
+                    .context("reading the pool settings")?,
+            )),
+        };
+        choose_pool(rack, &self.location, pools, settings, want_ipv6).map_err(|err| {
             ModuleError::new(
                 ErrorKind::NoPool,
                 format!("server {server_name}"),

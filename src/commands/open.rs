@@ -49,7 +49,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
     let client = service.client(root)?;
     let location = super::session::read_location(&client, service.connection.location)?;
     let software = resolve_software(&client, location.id, &ordered)?;
-    let mut pools = PoolFacts::read(&client, location)?;
+    let mut pools = PoolFacts::new(location);
 
     let found = match service.find_server(&client)? {
         Some(server) => Some(server),

@@ -501,8 +501,17 @@ fn wait_limit_then_a_second_open_finishes_without_reinstalling() {
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stdout).contains("wait_timeout"));
     let ips = addresses(&world.server(90));
+    world.sim.clear_requests();
     open(&world, item).assert_ok();
-    assert_eq!(posts_to(&world, "/os_install"), 1, "installed once");
+    assert!(
+        world
+            .sim
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains("ippool")),
+        "a resume with its addresses given reads no pools"
+    );
+    assert_eq!(posts_to(&world, "/os_install"), 0, "not installed again");
     assert_eq!(addresses(&world.server(90)), ips, "same addresses");
     assert_eq!(
         world.db.item_status(item).expect("status"),
@@ -807,4 +816,29 @@ fn parallel_opens_of_one_customer_never_share_a_server() {
         .filter_map(|i| world.item_param(*i, "serverid"))
         .collect();
     assert_eq!(ids.len(), 3, "three items, three different servers");
+}
+
+#[test]
+fn a_refused_report_fails_the_open_and_the_retry_only_reports() {
+    let world = World::new(
+        "open_report_refused",
+        inventory(json!([free_server(190, 2, FIXED_LABEL)])),
+    );
+    let item = world.order(FIXED_LABEL, &[OS]);
+    world.root.fail_next("service.postopen").expect("fault");
+    let run = open(&world, item);
+    assert_eq!(run.error_type(), "mgrctl");
+    assert!(run.error_value().contains("service.postopen"), "{run:#?}");
+    assert_eq!(
+        world.db.item_status(item).expect("status"),
+        item_status::PROCESSING
+    );
+    let ips = addresses(&world.server(190));
+    open(&world, item).assert_ok();
+    assert_eq!(posts_to(&world, "/os_install"), 1, "not reinstalled");
+    assert_eq!(addresses(&world.server(190)), ips);
+    assert_eq!(
+        world.db.item_status(item).expect("status"),
+        item_status::ACTIVE
+    );
 }
