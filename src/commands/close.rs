@@ -23,10 +23,11 @@ use crate::dci::api::{EditServer, OperationStatus, PortStatus, Server};
 use crate::dci::client::is_not_found;
 use crate::protocol::error::{ErrorKind, ModuleError, classify};
 use crate::protocol::xml::Element;
+use crate::provision::action::ItemCommand;
 use crate::provision::close_plan::{CloseStep, close_plan};
 use crate::provision::ownership::{ItemNote, NoteStage, wipe_failed_note};
 
-const COMMAND: &str = "close";
+const COMMAND: ItemCommand = ItemCommand::Close;
 const WIPE: &str = "diagnostics with disk cleanup";
 
 pub fn run(
@@ -36,12 +37,17 @@ pub fn run(
     dry_run: bool,
 ) -> Result<Option<Element>> {
     let _lock = held::lock_unless_dry(root, item, dry_run)?;
-    let held = Held::load(root, item)?;
+    let held = Held::load(root, item, COMMAND)?;
     let server = held.server()?;
     let steps = close_plan(server.as_ref(), &held.holder)
-        .map_err(|reason| held.refuse(COMMAND, running_operation, dry_run, &reason))?;
+        .map_err(|reason| held.refuse(COMMAND.name(), running_operation, dry_run, &reason))?;
     if dry_run {
-        return Ok(Some(plan_document(COMMAND, item, server.as_ref(), &steps)));
+        return Ok(Some(plan_document(
+            COMMAND.name(),
+            item,
+            server.as_ref(),
+            &steps,
+        )));
     }
     if server.is_none() {
         log::info!("item {item} holds no server in DCImanager: nothing to release");
@@ -265,7 +271,7 @@ impl Close<'_> {
         if let Err(err) =
             self.held
                 .billing
-                .hand_to_staff(COMMAND, item, self.running_operation, &text)
+                .hand_to_staff(COMMAND.name(), item, self.running_operation, &text)
         {
             log::error!("could not create the task for staff: {err:#}");
         }

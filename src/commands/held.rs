@@ -14,6 +14,7 @@ use crate::dci::api::{PortStatus, Server};
 use crate::dci::client::{Client, is_not_found};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
+use crate::provision::action::ItemCommand;
 use crate::provision::ownership::{self, Holder, NotOwned, item_note};
 
 /// The item's lock: every run that changes the item or its server holds it, so that
@@ -49,14 +50,14 @@ impl Guarded {
     pub fn start(
         root: &MgrRoot,
         item: u64,
-        command: &str,
+        command: ItemCommand,
         running_operation: Option<u64>,
         dry_run: bool,
     ) -> Result<Guarded> {
         let lock = lock_unless_dry(root, item, dry_run)?;
-        let held = Held::load(root, item)?;
+        let held = Held::load(root, item, command)?;
         let server = held.required_server()?;
-        held.guard(&server, command, running_operation, dry_run)?;
+        held.guard(&server, command.name(), running_operation, dry_run)?;
         Ok(Guarded {
             _lock: lock,
             held,
@@ -82,9 +83,9 @@ pub struct Held {
 }
 
 impl Held {
-    pub fn load(root: &MgrRoot, item: u64) -> Result<Held> {
+    pub fn load(root: &MgrRoot, item: u64, command: ItemCommand) -> Result<Held> {
         let mut billing = Billing::connect(root)?;
-        let service = Service::load(&mut billing, item)?;
+        let service = Service::load(&mut billing, item, command)?;
         let holder = service.holder()?;
         let client = service.client(root)?;
         Ok(Held {

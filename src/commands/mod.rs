@@ -26,7 +26,7 @@ use std::io::Read;
 use anyhow::{Context, Result};
 
 use crate::billmgr::paths::MgrRoot;
-use crate::protocol::args::{Command, Invocation};
+use crate::protocol::args::{Command, Format, Invocation};
 use crate::protocol::features;
 use crate::protocol::xml::Element;
 
@@ -40,7 +40,51 @@ pub enum Output {
 
 /// Runs the command; `Some` is what to print on stdout. Service commands print nothing: they
 /// report through `mgrctl`.
+///
+/// A command the action table finds nothing to do for ([`NothingToDo`]) exits 0 with the reason
+/// logged at info; its dry run prints the same verdict.
 pub fn run(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>> {
+    match run_command(root, invocation) {
+        Err(err) => match err.downcast_ref::<NothingToDo>() {
+            Some(NothingToDo(why)) => {
+                log::info!("{} has nothing to do: {why}", invocation.command.name());
+                Ok(invocation.dry_run.then(|| nothing_plan(invocation, why)))
+            }
+            None => Err(err),
+        },
+        done => done,
+    }
+}
+
+/// The action table's "nothing to do" for an item (see [`crate::provision::action`]): not a
+/// failure, carried as an error only so that it stops the command before its first change.
+#[derive(Debug)]
+pub struct NothingToDo(pub String);
+
+impl std::fmt::Display for NothingToDo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "nothing to do: {}", self.0)
+    }
+}
+
+impl std::error::Error for NothingToDo {}
+
+/// A dry run's report of "nothing to do":
+/// `<doc><plan command=".." item=".." verdict="nothing"><reason>..</reason></plan></doc>`.
+fn nothing_plan(invocation: &Invocation, why: &str) -> Output {
+    if invocation.format == Format::Text {
+        return Output::Text(format!("nothing to do: {why}\n"));
+    }
+    let mut plan = Element::new("plan")
+        .attr("command", invocation.command.name())
+        .attr("verdict", "nothing");
+    if let Some(item) = invocation.command.item() {
+        plan = plan.attr("item", item.to_string());
+    }
+    Output::Xml(Element::new("doc").child(plan.child(Element::new("reason").text(why))))
+}
+
+fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>> {
     let ro = invocation.running_operation;
     let dry_run = invocation.dry_run;
     let document = match invocation.command {

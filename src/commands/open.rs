@@ -21,13 +21,13 @@ use crate::dci::api::{AddIps, IpFamily, OsInstall, PortStatus, Server};
 use crate::dci::client::{Client, is_conflict, is_not_found};
 use crate::protocol::args::Invocation;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
+use crate::provision::action::ItemCommand;
 use crate::provision::availability::{MacCounts, verify_claim};
 use crate::provision::install::{self, InstallRecord, login_name};
 use crate::provision::matching::fit;
 use crate::provision::open_plan::{OpenStep, OpenTarget, open_plan};
 use crate::provision::ownership::{Holder, ItemNote, item_note, owner_email};
 use crate::provision::server_state::{self, main_ipv4};
-use crate::provision::service_plan::ItemStatus;
 
 /// Plans are rebuilt after every wait; more rounds than this means the server keeps changing
 /// under the module's hands.
@@ -35,11 +35,7 @@ const MAX_ROUNDS: usize = 6;
 
 pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<Output>> {
     let mut billing = Billing::connect(root)?;
-    let service = Service::load(&mut billing, item)?;
-    if ItemStatus::from_code(i64::from(service.item.status)) == Some(ItemStatus::Active) {
-        log::info!("item {item} is already active: nothing to do");
-        return Ok(None);
-    }
+    let service = Service::load(&mut billing, item, ItemCommand::Open)?;
     if invocation.dry_run {
         return super::explain::open(root, invocation, &mut billing, &service).map(Some);
     }

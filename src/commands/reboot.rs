@@ -7,12 +7,11 @@ use anyhow::{Context, Result};
 
 use super::held::{Guarded, plan_document};
 use crate::billmgr::paths::MgrRoot;
-use crate::protocol::error::{ErrorKind, fail};
 use crate::protocol::xml::Element;
+use crate::provision::action::ItemCommand;
 use crate::provision::server_state;
-use crate::provision::service_plan::ItemStatus;
 
-const COMMAND: &str = "reboot";
+const COMMAND: ItemCommand = ItemCommand::Reboot;
 const STEPS: [&str; 2] = ["reset the power", "report the service rebooted"];
 
 pub fn run(
@@ -23,16 +22,13 @@ pub fn run(
 ) -> Result<Option<Element>> {
     let guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
     let (held, server) = (guarded.held(), guarded.server());
-    // A reset powers the server on: a suspended service's server must stay as sync_item keeps it.
-    if ItemStatus::from_code(i64::from(held.service.item.status)) != Some(ItemStatus::Active) {
-        return fail(
-            ErrorKind::Item,
-            format!("item {item}"),
-            format!("item {item} is not active: only an active service's server is rebooted"),
-        );
-    }
     if dry_run {
-        return Ok(Some(plan_document(COMMAND, item, Some(server), &STEPS)));
+        return Ok(Some(plan_document(
+            COMMAND.name(),
+            item,
+            Some(server),
+            &STEPS,
+        )));
     }
     let busy = server_state::running_operation(server)
         .map(|op| format!(" (operation {} {} is running on it)", op.id, op.kind))

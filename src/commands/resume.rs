@@ -7,9 +7,10 @@ use super::held::{self, Guarded, plan_document};
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::PortStatus;
 use crate::protocol::xml::Element;
+use crate::provision::action::ItemCommand;
 use crate::provision::service_plan::{ResumeStep, resume_plan};
 
-const COMMAND: &str = "resume";
+const COMMAND: ItemCommand = ItemCommand::Resume;
 
 pub fn run(
     root: &MgrRoot,
@@ -21,7 +22,12 @@ pub fn run(
     let (held, server) = (guarded.held(), guarded.server());
     let steps = resume_plan(server);
     if dry_run {
-        return Ok(Some(plan_document(COMMAND, item, Some(server), &steps)));
+        return Ok(Some(plan_document(
+            COMMAND.name(),
+            item,
+            Some(server),
+            &steps,
+        )));
     }
     for step in &steps {
         log::info!("resume of item {item}: {step}");

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
+use super::NothingToDo;
 use super::session::dci_client;
 use crate::billmgr::crypto::CryptKey;
 use crate::billmgr::db::{Db, ItemRecord, ProcessingModule};
@@ -15,10 +16,10 @@ use crate::dci::client::{Client, is_not_found};
 use crate::dci::filter::{Filter, Literal};
 use crate::protocol::connection::Connection;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
+use crate::provision::action::{self, ItemCommand, ItemFacts, Verdict};
 use crate::provision::ownership::{Holder, ItemNote, NotOwned, item_note};
 
-/// The name this module has in `processingmodule.module`.
-pub const MODULE_NAME: &str = "pmdci6";
+pub use crate::provision::action::MODULE_NAME;
 
 /// BILLmanager's side: `mgrctl` for writes, the database and the key for reads.
 pub struct Billing {
@@ -133,7 +134,9 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn load(billing: &mut Billing, item_id: u64) -> Result<Service> {
+    /// The item, admitted by the action table ([`action::verdict`]) for `command` before
+    /// anything else is read: a refusal is error `item`, nothing to do is [`NothingToDo`].
+    pub fn load(billing: &mut Billing, item_id: u64, command: ItemCommand) -> Result<Service> {
         let object = format!("item {item_id}");
         let item = billing.db.item(item_id)?.ok_or_else(|| {
             ModuleError::new(
@@ -149,6 +152,17 @@ impl Service {
                 format!("item {item_id} is an addon of service {parent}, not a service"),
             );
         }
+        let facts = ItemFacts {
+            id: item_id,
+            item_type: &item.itemtype,
+            module: item.module_name.as_deref(),
+            status: i64::from(item.status),
+        };
+        match action::verdict(command, &facts) {
+            Verdict::Act => {}
+            Verdict::Nothing(why) => return Err(NothingToDo(why).into()),
+            Verdict::Refuse(why) => return fail(ErrorKind::Item, object, why),
+        }
         let module_id = item.processingmodule.ok_or_else(|| {
             ModuleError::new(
                 ErrorKind::Item,
@@ -156,16 +170,6 @@ impl Service {
                 format!("item {item_id} has no processing module"),
             )
         })?;
-        if item.module_name.as_deref() != Some(MODULE_NAME) {
-            return fail(
-                ErrorKind::Item,
-                object,
-                format!(
-                    "item {item_id} belongs to processing module {module_id} ({}), not to {MODULE_NAME}",
-                    item.module_name.as_deref().unwrap_or("unknown")
-                ),
-            );
-        }
         let (module, connection) = load_module(billing, module_id)?;
         let params = billing.db.item_params(item_id)?;
         let email = billing.db.account_email(item.account)?;

@@ -13,9 +13,10 @@ use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::PortStatus;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
+use crate::provision::action::ItemCommand;
 use crate::provision::service_plan::{SuspendStep, suspend_plan};
 
-const COMMAND: &str = "suspend";
+const COMMAND: ItemCommand = ItemCommand::Suspend;
 
 pub fn run(
     root: &MgrRoot,
@@ -36,7 +37,12 @@ pub fn run(
         )
     })?;
     if dry_run {
-        return Ok(Some(plan_document(COMMAND, item, Some(server), &steps)));
+        return Ok(Some(plan_document(
+            COMMAND.name(),
+            item,
+            Some(server),
+            &steps,
+        )));
     }
     for step in &steps {
         log::info!("suspend of item {item}: {step}");

@@ -20,12 +20,13 @@ use super::held::{self, Held, plan_document};
 use crate::billmgr::paths::MgrRoot;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
+use crate::provision::action::ItemCommand;
 use crate::provision::install::{self, InstallRecord};
 use crate::provision::service_plan::{
     DRIFT_PARAM, DriftReport, ItemStatus, SyncAction, SyncItem, drift_report, sync_plan,
 };
 
-const COMMAND: &str = "sync_item";
+const COMMAND: ItemCommand = ItemCommand::SyncItem;
 
 pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> {
     let _lock = if dry_run {
@@ -39,7 +40,7 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
             }
         }
     };
-    let mut held = Held::load(root, item)?;
+    let mut held = Held::load(root, item, COMMAND)?;
     let code = held.service.item.status;
     let status = ItemStatus::from_code(i64::from(code)).ok_or_else(|| {
         ModuleError::new(
@@ -79,7 +80,12 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
             }
             DriftReport::Quiet => {}
         }
-        return Ok(Some(plan_document(COMMAND, item, server.as_ref(), &steps)));
+        return Ok(Some(plan_document(
+            COMMAND.name(),
+            item,
+            server.as_ref(),
+            &steps,
+        )));
     }
     let on_server = || {
         server
@@ -125,7 +131,10 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
             held.billing
                 .save_param(item, DRIFT_PARAM, drift.kind(), false)?;
             // No running operation: sync_item itself succeeds, only the service needs staff.
-            if let Err(err) = held.billing.hand_to_staff(COMMAND, item, None, &text) {
+            if let Err(err) = held
+                .billing
+                .hand_to_staff(COMMAND.name(), item, None, &text)
+            {
                 held.billing.drop_param(item, DRIFT_PARAM)?;
                 return Err(err);
             }

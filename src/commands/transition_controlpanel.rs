@@ -15,26 +15,17 @@ use crate::billmgr::paths::MgrRoot;
 use crate::dci::address;
 use crate::dci::api::route;
 use crate::dci::client::is_not_found;
-use crate::protocol::error::{ErrorKind, ModuleError, fail};
+use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
-use crate::provision::service_plan::ItemStatus;
+use crate::provision::action::ItemCommand;
 
 /// The panel's name on BILLmanager's "go to panel" button.
 const PANEL_NAME: &str = "DCImanager 6";
 
 pub fn run(root: &MgrRoot, item: u64) -> Result<Option<Element>> {
     let mut billing = Billing::connect(root)?;
-    let service = Service::load(&mut billing, item)?;
     // A login into the panel is a way to act on the server: only a running service gets one.
-    if ItemStatus::from_code(i64::from(service.item.status)) != Some(ItemStatus::Active) {
-        return fail(
-            ErrorKind::Item,
-            format!("item {item}"),
-            format!(
-                "item {item} is not active: the DCImanager login is given only for an active service"
-            ),
-        );
-    }
+    let service = Service::load(&mut billing, item, ItemCommand::TransitionControlpanel)?;
     let holder = service.holder()?;
     let base = address::parse(&service.connection.url)?.base;
     let client = service.client(root)?;

@@ -1,6 +1,7 @@
 //! The pure core: decisions over plain data, no IO. Commands read the state, ask this module
 //! what to do, and carry it out through `dci` and `billmgr`.
 //!
+//! - [`action`]: the table of what each command may do to an item, by type, module, status;
 //! - [`order`]: what the order wants ([`order::Requirement`], IP counts) from tariff and addons;
 //! - [`label`]: DCImanager configuration labels read into parts;
 //! - [`availability`]: the seven rules, the compact census of a location's servers;
@@ -12,6 +13,7 @@
 //! - [`server_state`]: facts about a server the plans share;
 //! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services.
 
+pub mod action;
 pub mod availability;
 pub mod close_plan;
 pub mod closest;

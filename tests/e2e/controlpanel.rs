@@ -88,7 +88,10 @@ fn a_customer_without_a_dcimanager_user_is_told_to_open_first() {
     };
     let run = login();
     assert_eq!(run.error_type(), "item");
-    assert!(run.error_value().contains("is not active"), "{run:#?}");
+    assert!(
+        run.error_value().contains("is processing: not active"),
+        "{run:#?}"
+    );
     assert!(
         world.sim.requests().is_empty(),
         "no key for a service not open"

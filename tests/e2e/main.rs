@@ -5,6 +5,7 @@
 mod world;
 mod xml;
 
+mod action;
 mod close;
 mod controlpanel;
 mod explain;
