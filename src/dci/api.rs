@@ -116,48 +116,225 @@ pub struct KeyAnswer {
 
 // ---- servers --------------------------------------------------------------------------------
 
+/// A server as the module reads it. A field the availability rules, the ownership guard or the
+/// close guard need that DCImanager's answer does not carry at all is recorded in
+/// [`Server::unknown`] (README Decisions, "unknown is not safe"): absent is unknown, never
+/// read as false or empty, while a field present with an empty value (`"owner": null`, `[]`,
+/// `false`) is a value.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(from = "ServerWire")]
 pub struct Server {
     pub id: u64,
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub domain: Option<String>,
-    #[serde(default)]
     pub location_id: u64,
-    #[serde(default)]
     pub rack: Option<RackRef>,
     /// Empty (or null) while diagnostics have not determined the configuration.
-    #[serde(default)]
     pub configuration: Option<String>,
-    #[serde(default)]
     pub owner: Option<Owner>,
-    #[serde(default)]
     pub owner_email: Option<String>,
-    #[serde(default)]
     pub is_new: bool,
-    #[serde(default)]
     pub diagnostics: Diagnostics,
-    #[serde(default)]
     pub operation: Option<Operation>,
-    #[serde(default)]
     pub maintenance_mode: bool,
-    #[serde(default)]
     pub in_operation: bool,
-    #[serde(default)]
     pub power_status: PowerStatus,
-    #[serde(default)]
     pub mac_addresses: Vec<String>,
-    #[serde(default)]
     pub errors: ServerErrors,
-    #[serde(default)]
     pub os_template: Option<TemplateRef>,
-    #[serde(default)]
     pub ip: Vec<Ip>,
-    #[serde(default)]
     pub switch_connection: Vec<SwitchConnection>,
-    #[serde(default)]
     pub notes: String,
+    /// The fields DCImanager's answer left out (or gave as null where null means nothing).
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+/// The fields of a server that the module's guards need and DCImanager's answer did not carry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unknown(u16);
+
+/// One field the guards need, as DCImanager names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needed {
+    /// Neither `owner` nor `owner_email`.
+    Owner,
+    Configuration,
+    Diagnostics,
+    Operation,
+    MaintenanceMode,
+    InOperation,
+    MacAddresses,
+    Errors,
+    Notes,
+}
+
+impl Needed {
+    /// The reason a rule gives when this field is unknown.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Needed::Owner => {
+                "owner unknown: DCImanager's server has neither `owner` nor `owner_email`"
+            }
+            Needed::Configuration => {
+                "configuration unknown: DCImanager's server has no `configuration`"
+            }
+            Needed::Diagnostics => {
+                "diagnostics unknown: DCImanager's server has no `diagnostics.status`"
+            }
+            Needed::Operation => {
+                "last operation unknown: DCImanager's server has no `operation` (not even null)"
+            }
+            Needed::MaintenanceMode => {
+                "maintenance mode unknown: DCImanager's server has no `maintenance_mode`"
+            }
+            Needed::InOperation => {
+                "in operation unknown: DCImanager's server has no `in_operation`"
+            }
+            Needed::MacAddresses => {
+                "MAC addresses unknown: DCImanager's server has no `mac_addresses`"
+            }
+            Needed::Errors => {
+                "errors unknown: DCImanager's server has no `errors.diagnostics` and `errors.status`"
+            }
+            Needed::Notes => "notes unknown: DCImanager's server has no `notes`",
+        }
+    }
+}
+
+impl Unknown {
+    pub fn with(self, field: Needed) -> Unknown {
+        Unknown(self.0 | 1 << field as u16)
+    }
+
+    pub fn contains(self, field: Needed) -> bool {
+        self.0 & 1 << field as u16 != 0
+    }
+}
+
+/// `Some(value)` for a field present (even null), `None` for a field absent: with
+/// `#[serde(default)]`, the one way serde tells the two apart.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// The server as DCImanager sends it; [`Server`] is read through it so that absent fields the
+/// guards need become [`Unknown`].
+#[derive(Deserialize)]
+struct ServerWire {
+    id: u64,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    location_id: u64,
+    #[serde(default)]
+    rack: Option<RackRef>,
+    #[serde(default, deserialize_with = "present")]
+    configuration: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    owner: Option<Option<Owner>>,
+    #[serde(default, deserialize_with = "present")]
+    owner_email: Option<Option<String>>,
+    #[serde(default)]
+    is_new: bool,
+    #[serde(default)]
+    diagnostics: Option<DiagnosticsWire>,
+    #[serde(default, deserialize_with = "present")]
+    operation: Option<Option<Operation>>,
+    #[serde(default)]
+    maintenance_mode: Option<bool>,
+    #[serde(default)]
+    in_operation: Option<bool>,
+    #[serde(default)]
+    power_status: PowerStatus,
+    #[serde(default)]
+    mac_addresses: Option<Vec<String>>,
+    #[serde(default)]
+    errors: Option<ServerErrorsWire>,
+    #[serde(default)]
+    os_template: Option<TemplateRef>,
+    #[serde(default)]
+    ip: Vec<Ip>,
+    #[serde(default)]
+    switch_connection: Vec<SwitchConnection>,
+    #[serde(default, deserialize_with = "present")]
+    notes: Option<Option<String>>,
+}
+
+#[derive(Deserialize)]
+struct DiagnosticsWire {
+    #[serde(default)]
+    status: Option<DiagnosticsStatus>,
+}
+
+#[derive(Deserialize)]
+struct ServerErrorsWire {
+    #[serde(default)]
+    diagnostics: Option<Vec<ErrorEntry>>,
+    #[serde(default)]
+    status: Option<Vec<ErrorEntry>>,
+}
+
+impl From<ServerWire> for Server {
+    fn from(wire: ServerWire) -> Server {
+        let mut unknown = Unknown::default();
+        let mut known = |present: bool, field: Needed| {
+            if !present {
+                unknown = unknown.with(field);
+            }
+        };
+        known(
+            wire.owner.is_some() || wire.owner_email.is_some(),
+            Needed::Owner,
+        );
+        known(wire.configuration.is_some(), Needed::Configuration);
+        let diagnostics = wire.diagnostics.and_then(|d| d.status);
+        known(diagnostics.is_some(), Needed::Diagnostics);
+        known(wire.operation.is_some(), Needed::Operation);
+        known(wire.maintenance_mode.is_some(), Needed::MaintenanceMode);
+        known(wire.in_operation.is_some(), Needed::InOperation);
+        known(wire.mac_addresses.is_some(), Needed::MacAddresses);
+        let errors =
+            wire.errors
+                .and_then(|e| e.diagnostics.zip(e.status))
+                .map(|(diagnostics, status)| ServerErrors {
+                    diagnostics,
+                    status,
+                });
+        known(errors.is_some(), Needed::Errors);
+        known(wire.notes.is_some(), Needed::Notes);
+        Server {
+            id: wire.id,
+            name: wire.name,
+            domain: wire.domain,
+            location_id: wire.location_id,
+            rack: wire.rack,
+            configuration: wire.configuration.flatten(),
+            owner: wire.owner.flatten(),
+            owner_email: wire.owner_email.flatten(),
+            is_new: wire.is_new,
+            diagnostics: Diagnostics {
+                status: diagnostics.unwrap_or_default(),
+            },
+            operation: wire.operation.flatten(),
+            maintenance_mode: wire.maintenance_mode.unwrap_or_default(),
+            in_operation: wire.in_operation.unwrap_or_default(),
+            power_status: wire.power_status,
+            mac_addresses: wire.mac_addresses.unwrap_or_default(),
+            errors: errors.unwrap_or_default(),
+            os_template: wire.os_template,
+            ip: wire.ip,
+            switch_connection: wire.switch_connection,
+            notes: wire.notes.flatten().unwrap_or_default(),
+            unknown,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

@@ -17,7 +17,7 @@ use std::fmt;
 
 use super::ownership::{self, Holder, ItemNote, NotOwned, NoteStage, not_owned};
 use super::server_state::{self, DIAGNOSTICS, id_list};
-use crate::dci::api::{Operation, OperationStatus, PortStatus, PowerStatus, Server};
+use crate::dci::api::{Needed, Operation, OperationStatus, PortStatus, PowerStatus, Server};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseStep {
@@ -90,6 +90,10 @@ pub fn close_plan(server: Option<&Server>, holder: &Holder) -> Result<Vec<CloseS
         return Ok(vec![CloseStep::ReportClosed]);
     };
     let owned = ownership::owned_by_holder(server, holder)?;
+    ownership::unknown(server, Needed::Notes)?;
+    // The wipe is told from the last operation and maintenance mode: both must be known.
+    ownership::unknown(server, Needed::Operation)?;
+    ownership::unknown(server, Needed::MaintenanceMode)?;
     if !owned && ItemNote::read(&server.notes).is_none() {
         return Ok(vec![CloseStep::ReportClosed]);
     }

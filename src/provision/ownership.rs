@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use crate::dci::api::Server;
+use crate::dci::api::{Needed, Server};
 
 /// The BILLmanager side of a claim: the item (service) and its customer's e-mail, which is the
 /// e-mail of the customer's DCImanager user.
@@ -210,7 +210,10 @@ pub fn ownership(server: &Server, holder: &Holder) -> Result<(), NotOwned> {
 
 /// `true` when the holder's user owns the server, `false` when nobody does, an error when
 /// someone else does.
+/// An owner DCImanager's answer does not carry is unknown, never "nobody" (unknown is not
+/// safe): the guard refuses.
 pub(crate) fn owned_by_holder(server: &Server, holder: &Holder) -> Result<bool, NotOwned> {
+    unknown(server, Needed::Owner)?;
     match owner_email(server) {
         None => Ok(false),
         Some(email) if email.eq_ignore_ascii_case(holder.email.trim()) => Ok(true),
@@ -223,6 +226,7 @@ pub(crate) fn owned_by_holder(server: &Server, holder: &Holder) -> Result<bool, 
 
 /// The server's mark, required to name `item`.
 pub(crate) fn note_of_item(server: &Server, item: u64) -> Result<ItemNote, NotOwned> {
+    unknown(server, Needed::Notes)?;
     match ItemNote::read(&server.notes) {
         Some(note) if note.item == item => Ok(note),
         Some(note) => Err(not_owned(format!(
@@ -235,6 +239,18 @@ pub(crate) fn note_of_item(server: &Server, item: u64) -> Result<ItemNote, NotOw
             item_note(item),
             server.notes
         ))),
+    }
+}
+
+/// The guard's refusal of a server whose answer lacks `field`.
+pub(crate) fn unknown(server: &Server, field: Needed) -> Result<(), NotOwned> {
+    match server.unknown.contains(field) {
+        true => Err(not_owned(format!(
+            "server {}: {}",
+            server.name,
+            field.reason()
+        ))),
+        false => Ok(()),
     }
 }
 
