@@ -510,8 +510,9 @@ pub struct Location {
     pub id: u64,
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
-    pub ippool: Option<u64>,
+    /// `None` when the answer has no `ippool` at all (unknown), `Some(None)` for `null`.
+    #[serde(default, deserialize_with = "present")]
+    pub ippool: Option<Option<u64>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -521,8 +522,9 @@ pub struct Rack {
     pub name: String,
     #[serde(default)]
     pub location_id: u64,
-    #[serde(default)]
-    pub ippool: Option<u64>,
+    /// As [`Location::ippool`].
+    #[serde(default, deserialize_with = "present")]
+    pub ippool: Option<Option<u64>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -530,16 +532,19 @@ pub struct IpPool {
     pub id: u64,
     #[serde(default)]
     pub name: String,
+    /// `None` when the answer does not say which families the pool serves (unknown: the pool is
+    /// never chosen).
     #[serde(default)]
-    pub families: Vec<IpFamily>,
+    pub families: Option<Vec<IpFamily>>,
     #[serde(default)]
     pub free_ipv4: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct PoolSettings {
+    /// `None` when the answer has no `allocation` list (unknown: no pool is chosen).
     #[serde(default)]
-    pub allocation: Vec<u64>,
+    pub allocation: Option<Vec<u64>>,
     #[serde(default)]
     pub deallocation: Vec<u64>,
 }
