@@ -27,6 +27,7 @@ use crate::provision::install::{self, InstallRecord, login_name};
 use crate::provision::matching::fit;
 use crate::provision::open_plan::{OpenStep, OpenTarget, open_plan};
 use crate::provision::ownership::{Holder, ItemNote, item_note, owner_email};
+use crate::provision::pool::Addresses;
 use crate::provision::server_state::{self, main_ipv4};
 
 /// Plans are rebuilt after every wait; more rounds than this means the server keeps changing
@@ -68,7 +69,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
                 billing: &billing,
                 holder: &holder,
                 requirement: &ordered.order.requirement,
-                want_ipv6: ordered.order.ip_v6 > 0,
+                addresses: ordered.order.addresses(),
                 ignore_errors: service.connection.ignore_errors,
                 allow_closest: service.connection.allow_closest,
             };
@@ -341,7 +342,10 @@ impl Opening<'_> {
             self.client,
             &server.name,
             rack,
-            self.ordered.order.ip_v6 > 0,
+            Addresses {
+                ipv4: if family == IpFamily::Ipv4 { count } else { 0 },
+                ipv6: self.ordered.order.ip_v6,
+            },
         )?;
         let added = self
             .client

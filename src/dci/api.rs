@@ -170,6 +170,18 @@ pub enum Needed {
 }
 
 impl Needed {
+    pub const ALL: [Needed; 9] = [
+        Needed::Owner,
+        Needed::Configuration,
+        Needed::Diagnostics,
+        Needed::Operation,
+        Needed::MaintenanceMode,
+        Needed::InOperation,
+        Needed::MacAddresses,
+        Needed::Errors,
+        Needed::Notes,
+    ];
+
     /// The reason a rule gives when this field is unknown.
     pub fn reason(self) -> &'static str {
         match self {
@@ -536,8 +548,10 @@ pub struct IpPool {
     /// never chosen).
     #[serde(default)]
     pub families: Option<Vec<IpFamily>>,
+    /// `None` when the answer does not say (the module then cannot tell in advance whether the
+    /// pool has enough, and DCImanager's refusal of the addresses is the check).
     #[serde(default)]
-    pub free_ipv4: u64,
+    pub free_ipv4: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -146,6 +146,9 @@ pub struct DciError {
     pub method: &'static str,
     /// The path of the call (a token in it replaced by `<token>`).
     pub path: String,
+    /// The error answered the module's login, not the call it was logging in for: it says
+    /// nothing about the object of that call.
+    pub login: bool,
 }
 
 impl fmt::Display for DciError {
@@ -171,12 +174,12 @@ pub fn dci_error(err: &anyhow::Error) -> Option<&DciError> {
 /// DCImanager refused the call as conflicting with the object's state (HTTP 409): an owner
 /// already set, an operation running, a user that exists.
 pub fn is_conflict(err: &anyhow::Error) -> bool {
-    dci_error(err).is_some_and(|e| e.status == 409)
+    dci_error(err).is_some_and(|e| e.status == 409 && !e.login)
 }
 
 /// The object of the call does not exist (HTTP 404).
 pub fn is_not_found(err: &anyhow::Error) -> bool {
-    dci_error(err).is_some_and(|e| e.status == 404)
+    dci_error(err).is_some_and(|e| e.status == 404 && !e.login)
 }
 
 /// What a list call asks for; pages are fetched by [`Client::for_each_page`].
@@ -667,13 +670,27 @@ impl Client {
 
     fn api_failure(&self, request: &Request, reply: &Reply) -> anyhow::Error {
         let error = self.dci_error_of(request, reply);
-        let module = if request.path == route::TOKEN && reply.status == 401 {
+        let module = if error.login && reply.status == 401 {
             ModuleError::new(
                 ErrorKind::InvalidLogin,
                 "connection",
                 format!(
                     "DCImanager refused the login of {}: {}",
                     self.email, error.msg
+                ),
+            )
+        } else if error.login && matches!(reply.status, 404 | 405) {
+            // Every command logs in first, so this is the answer for every command given this
+            // url, check_connection included, never an error about the object of the command.
+            ModuleError::new(
+                ErrorKind::BadUrl,
+                "connection",
+                format!(
+                    "{} has no DCImanager 6 login at {} (HTTP {}): set url to the address \
+                     DCImanager 6 is opened at",
+                    self.address.base,
+                    route::TOKEN,
+                    reply.status
                 ),
             )
         } else {
@@ -704,6 +721,7 @@ impl Client {
             msg,
             method: request.method.as_str(),
             path: request.shown.clone(),
+            login: request.path == route::TOKEN,
         }
     }
 

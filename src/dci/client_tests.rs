@@ -291,6 +291,7 @@ fn an_error_body_becomes_an_api_error_with_code_message_and_call() {
             msg: String::from("Unknown field 'foo'"),
             method: "POST",
             path: String::from("/api/dci/v3/server/12/owner"),
+            login: false,
         })
     );
     assert!(!is_conflict(&err) && !is_not_found(&err));

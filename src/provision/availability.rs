@@ -450,15 +450,25 @@ impl Pending {
     }
 }
 
-/// Rejections per rule.
+/// Rejections per rule, and how many of them were for a field DCImanager's answer left out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RuleTally {
     counts: [u64; 7],
+    unknown: u64,
+    /// The first such reason, to name the field in a summary.
+    first_unknown: Option<&'static str>,
 }
 
 impl RuleTally {
-    pub fn add(&mut self, rule: AvailabilityRule) {
-        self.counts[rule as usize] += 1;
+    pub fn add(&mut self, rejection: &Rejection) {
+        self.counts[rejection.rule as usize] += 1;
+        if let Some(field) = Needed::ALL
+            .iter()
+            .find(|field| field.reason() == rejection.reason)
+        {
+            self.unknown += 1;
+            self.first_unknown.get_or_insert(field.reason());
+        }
     }
 
     pub fn count(&self, rule: AvailabilityRule) -> u64 {
@@ -481,9 +491,16 @@ impl fmt::Display for RuleTally {
             .map(|rule| format!("{}: {}", rule.failure(), self.count(*rule)))
             .collect();
         if parts.is_empty() {
-            f.write_str("none rejected")
-        } else {
-            f.write_str(&parts.join(", "))
+            return f.write_str("none rejected");
+        }
+        f.write_str(&parts.join(", "))?;
+        match self.first_unknown {
+            Some(reason) => write!(
+                f,
+                "; {} of them because DCImanager's answer lacks a field ({reason})",
+                self.unknown
+            ),
+            None => Ok(()),
         }
     }
 }
@@ -534,7 +551,7 @@ impl Census {
         rejected.sort_by_key(|server| server.id);
         let mut tally = RuleTally::default();
         for server in &rejected {
-            tally.add(server.rejection.rule);
+            tally.add(&server.rejection);
         }
         Stock {
             available,

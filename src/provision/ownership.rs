@@ -177,6 +177,9 @@ pub fn owner_email(server: &Server) -> Option<&str> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotOwned {
     pub reason: String,
+    /// The field DCImanager's answer left out, when that is why: not a question of who holds
+    /// the server for staff to settle, but an answer that differs from the contract.
+    pub unknown: Option<Needed>,
 }
 
 impl fmt::Display for NotOwned {
@@ -190,6 +193,7 @@ impl std::error::Error for NotOwned {}
 pub(crate) fn not_owned(reason: impl Into<String>) -> NotOwned {
     NotOwned {
         reason: reason.into(),
+        unknown: None,
     }
 }
 
@@ -245,11 +249,10 @@ pub(crate) fn note_of_item(server: &Server, item: u64) -> Result<ItemNote, NotOw
 /// The guard's refusal of a server whose answer lacks `field`.
 pub(crate) fn unknown(server: &Server, field: Needed) -> Result<(), NotOwned> {
     match server.unknown.contains(field) {
-        true => Err(not_owned(format!(
-            "server {}: {}",
-            server.name,
-            field.reason()
-        ))),
+        true => Err(NotOwned {
+            reason: format!("server {}: {}", server.name, field.reason()),
+            unknown: Some(field),
+        }),
         false => Ok(()),
     }
 }

@@ -57,11 +57,27 @@ impl PoolChoice {
     }
 }
 
+/// The addresses a server is to get from its pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Addresses {
+    pub ipv4: u32,
+    pub ipv6: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PoolError {
     /// No link of the chain gives a usable pool; `unknown` when the chain stopped at a link
     /// DCImanager's answer left undecided.
     NoPool { chain: Vec<PoolLink>, unknown: bool },
+    /// The chosen pool has fewer free IPv4 addresses than the server is to get: refused before
+    /// any server is claimed, rather than by DCImanager after.
+    TooFew {
+        pool: u64,
+        name: String,
+        free: u64,
+        wanted: u32,
+        chain: Vec<PoolLink>,
+    },
     /// IPv6 is ordered, but the pool chosen for IPv4 has none.
     NoIpv6 {
         pool: u64,
@@ -92,6 +108,18 @@ impl fmt::Display for PoolError {
                  and list it among the allocation pools",
                 explain(chain)
             ),
+            PoolError::TooFew {
+                pool,
+                name,
+                free,
+                wanted,
+                chain,
+            } => write!(
+                f,
+                "pool {pool} '{name}' has {free} free IPv4 addresses and the order needs {wanted} ({}); \
+                 add addresses to the pool, or check the item's IPv4 add-on",
+                explain(chain)
+            ),
             PoolError::NoIpv6 { pool, name, chain } => write!(
                 f,
                 "IPv6 is ordered but pool {pool} '{name}' has no IPv6, and IPv4 and IPv6 must come from the same \
@@ -120,7 +148,7 @@ pub fn choose_pool(
     location: &Location,
     pools: &[IpPool],
     settings: &PoolSettings,
-    want_ipv6: bool,
+    wanted: Addresses,
 ) -> Result<PoolChoice, PoolError> {
     let mut chain = Vec::new();
     let (pool, source) = match walk(rack, location, pools, settings, &mut chain) {
@@ -139,10 +167,19 @@ pub fn choose_pool(
         }
     };
     let families = pool.families.as_deref().unwrap_or_default();
-    if want_ipv6 && !families.contains(&IpFamily::Ipv6) {
+    if wanted.ipv6 > 0 && !families.contains(&IpFamily::Ipv6) {
         return Err(PoolError::NoIpv6 {
             pool: pool.id,
             name: pool.name.clone(),
+            chain,
+        });
+    }
+    if let Some(free) = pool.free_ipv4.filter(|free| *free < u64::from(wanted.ipv4)) {
+        return Err(PoolError::TooFew {
+            pool: pool.id,
+            name: pool.name.clone(),
+            free,
+            wanted: wanted.ipv4,
             chain,
         });
     }
@@ -305,12 +342,38 @@ fn judge<'a>(
 mod tests {
     use super::*;
 
+    const ONE: Addresses = Addresses { ipv4: 1, ipv6: 0 };
+
+    #[test]
+    fn a_pool_with_too_few_free_addresses_is_refused_before_any_claim() {
+        let mut listed = pools();
+        listed[1].free_ipv4 = Some(3);
+        let wanted = Addresses { ipv4: 4, ipv6: 0 };
+        let result = choose_pool(None, &location(Some(2)), &listed, &settings(&[2]), wanted);
+        assert!(
+            matches!(
+                &result,
+                Err(PoolError::TooFew {
+                    free: 3,
+                    wanted: 4,
+                    ..
+                })
+            ),
+            "{result:?}"
+        );
+        let three = Addresses { ipv4: 3, ipv6: 0 };
+        assert!(choose_pool(None, &location(Some(2)), &listed, &settings(&[2]), three).is_ok());
+        // Not told: not refused here (DCImanager refuses the addresses if it must).
+        listed[1].free_ipv4 = None;
+        assert!(choose_pool(None, &location(Some(2)), &listed, &settings(&[2]), wanted).is_ok());
+    }
+
     fn pool(id: u64, name: &str, families: &[IpFamily]) -> IpPool {
         IpPool {
             id,
             name: name.into(),
             families: Some(families.to_vec()),
-            free_ipv4: 100,
+            free_ipv4: Some(100),
         }
     }
 
@@ -356,13 +419,17 @@ mod tests {
         allocation: &[u64],
         ipv6: bool,
     ) -> Result<PoolChoice, PoolError> {
+        let wanted = Addresses {
+            ipv4: 1,
+            ipv6: u32::from(ipv6),
+        };
         let rack = rack_pool.map(rack);
         choose_pool(
             rack.as_ref(),
             &location(location_pool),
             &pools(),
             &settings(allocation),
-            ipv6,
+            wanted,
         )
     }
 
@@ -465,7 +532,7 @@ mod tests {
             name: String::new(),
             ippool: Some(None),
         };
-        let nothing = choose_pool(None, &unnamed, &[], &settings(&[]), false);
+        let nothing = choose_pool(None, &unnamed, &[], &settings(&[]), ONE);
         assert_eq!(
             nothing.err(),
             Some(PoolError::NoPool {
@@ -507,26 +574,20 @@ mod tests {
             &location(Some(2)),
             &pools(),
             &settings(&[2]),
-            false,
+            ONE,
         ));
         assert!(reason.contains("rack R07's pool unknown"), "{reason}");
         // The location's pool absent.
         let mut dc = location(Some(2));
         dc.ippool = None;
-        let reason = unknown(choose_pool(None, &dc, &pools(), &settings(&[2]), false));
+        let reason = unknown(choose_pool(None, &dc, &pools(), &settings(&[2]), ONE));
         assert!(reason.contains("no `ippool`"), "{reason}");
         // The allocation list absent.
         let none = PoolSettings {
             allocation: None,
             deallocation: vec![],
         };
-        let reason = unknown(choose_pool(
-            None,
-            &location(Some(2)),
-            &pools(),
-            &none,
-            false,
-        ));
+        let reason = unknown(choose_pool(None, &location(Some(2)), &pools(), &none, ONE));
         assert!(reason.contains("no `allocation`"), "{reason}");
         // A pool's families absent: neither it nor a later public pool is chosen.
         let mut listed = pools();
@@ -536,7 +597,7 @@ mod tests {
             &location(Some(2)),
             &listed,
             &settings(&[2, 3]),
-            false,
+            ONE,
         ));
         assert!(reason.contains("no `families`"), "{reason}");
         assert!(reason.contains("API assumptions"), "{reason}");
