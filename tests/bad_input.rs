@@ -469,6 +469,18 @@ fn cases() -> Vec<Case> {
             stage: |world| open_without(world, "diagnostics"),
         },
         Case {
+            name: "a server without its configuration",
+            expect: "no_server",
+            mentions: "configuration unknown",
+            stage: |world| open_without(world, "configuration"),
+        },
+        Case {
+            name: "a server without notes",
+            expect: "no_server",
+            mentions: "notes unknown",
+            stage: |world| open_without(world, "notes"),
+        },
+        Case {
             name: "a server without its last operation",
             expect: "no_server",
             mentions: "last operation unknown",
