@@ -120,6 +120,12 @@ fn mgrctl_answers(world: &World, func: &str, answer: &str) {
     std::fs::write(&mgrctl, script).expect("mgrctl script");
 }
 
+/// The administrator's DCImanager contract file in the mgr5 root.
+fn contract_file(world: &World, text: &str) {
+    std::fs::write(world.root.path().join("etc/pmdci6-dcimanager.toml"), text)
+        .expect("contract file");
+}
+
 fn set_module_param(world: &World, table: &str, name: &str, value: &str) {
     world
         .db
@@ -412,6 +418,40 @@ fn cases() -> Vec<Case> {
             mentions: "",
             stage: |world| {
                 set_module_param(world, "processingparam", "url", "http://127.0.0.1:9");
+                Trial::on("open", ordered(world))
+            },
+        },
+        // ---- the DCImanager contract file ----
+        Case {
+            name: "a contract file that does not parse",
+            expect: "module_config",
+            mentions: "line 2",
+            stage: |world| {
+                contract_file(world, "[requests.set_owner]\nmethod = \n");
+                Trial::on("open", ordered(world))
+            },
+        },
+        Case {
+            name: "a contract file naming an entry the module does not have",
+            expect: "module_config",
+            mentions: "requests.set_ownr",
+            stage: |world| {
+                contract_file(
+                    world,
+                    "[requests.set_ownr]\nmethod = \"POST\"\npath = \"/x\"\n",
+                );
+                Trial::on("open", ordered(world))
+            },
+        },
+        Case {
+            name: "a contract file with an unknown placeholder",
+            expect: "module_config",
+            mentions: "{account}",
+            stage: |world| {
+                contract_file(
+                    world,
+                    "[requests.set_owner]\nmethod = \"POST\"\npath = \"/api/dci/v3/server/{server}/account\"\nbody = '{\"account\": \"{account}\"}'\n",
+                );
                 Trial::on("open", ordered(world))
             },
         },

@@ -116,7 +116,7 @@ fn plan(
         let pool = pools.choose(
             client,
             &server.name,
-            server.rack.as_ref().map(|r| r.id),
+            server.rack.as_ref().and_then(|r| r.id),
             wanted,
         )?;
         let steps = open_plan(&server, &target(service.saved_server_id()?))

@@ -94,7 +94,7 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
             std::io::stdin()
                 .read_to_string(&mut form)
                 .context("reading the connection form from stdin")?;
-            Some(check_connection::run(&form)?)
+            Some(check_connection::run(root, &form)?)
         }
         Command::Open { item } => return open::run(root, invocation, item),
         Command::Report { module } => return report::run(root, invocation, module).map(Some),

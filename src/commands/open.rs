@@ -337,7 +337,7 @@ impl Opening<'_> {
     }
 
     fn add_ips(&mut self, server: &Server, family: IpFamily, count: u32) -> Result<()> {
-        let rack = server.rack.as_ref().map(|r| r.id);
+        let rack = server.rack.as_ref().and_then(|r| r.id);
         let choice = self.pools.choose(
             self.client,
             &server.name,
@@ -425,11 +425,13 @@ impl Opening<'_> {
         Ok(())
     }
 
-    /// After a wait, a request whose id was never saved (a killed run) is recorded now.
+    /// After a wait, a request whose id was never saved (a killed run) is recorded now: the
+    /// operation on the server newer than the one before the request. Operations carry no type
+    /// in DCImanager's documented answer; the server is this item's (owner and notes) from the
+    /// claim on, so the newer operation is the install the module asked for.
     fn note_install_started(&mut self, server: &Server) -> Result<()> {
         if let (InstallRecord::Requested { previous_operation }, Some(op)) =
             (self.install, server.operation.as_ref())
-            && op.kind == server_state::OS_INSTALL
             && op.id != previous_operation
         {
             let started = InstallRecord::Started { operation: op.id };

@@ -1,75 +1,13 @@
-//! The DCImanager 6 contract: every path and every JSON shape the module uses, in one place.
-//!
-//! `spec/dcimanager6-api.md` marks much of the API as modelled rather than confirmed; keeping
-//! routes and types together means that matching a real installation's swagger is a change to
-//! this file alone. Answers are read leniently (unknown fields ignored, missing lists empty),
-//! requests are written exactly: the simulator rejects unknown request fields, and so may a real
-//! installation.
+//! The module's read model of DCImanager: the objects as the module understands them, whatever
+//! the installation calls their fields. Routes, bodies, field names and words are in the
+//! contract file (`etc/pmdci6-dcimanager.toml`, see [`super::contract`]), and
+//! [`super::adapter`] turns answers into these types; so `provision/` never sees a route or a
+//! DCImanager field name. Answers are read leniently (unknown fields ignored); a field the
+//! module's guards need and the answer lacks is recorded as unknown ([`Server::unknown`]).
 
 use serde::{Deserialize, Serialize};
 
-/// Route builders. Paths start at `/api/`; the client prefixes the installation's base URL.
-pub mod route {
-    pub const TOKEN: &str = "/api/auth/v4/public/token";
-    pub const SERVERS: &str = "/api/dci/v3/server";
-    pub const CONFIGURATIONS: &str = "/api/dci/v3/server/configuration";
-    pub const USERS: &str = "/api/dci/v3/user";
-    pub const IP_POOLS: &str = "/api/ip/v3/ippool";
-    pub const POOL_SETTINGS: &str = "/api/dci/v3/ippool/settings";
-    pub const OS_TEMPLATES: &str = "/api/dci/v3/os_template";
-    pub const SCRIPTS: &str = "/api/dci/v3/script";
-    pub fn token(token: &str) -> String {
-        format!("/api/auth/v4/token/{token}")
-    }
-    pub fn user_key(user: &str) -> String {
-        format!("/api/auth/v4/user/{user}/key")
-    }
-    pub fn location(id: u64) -> String {
-        format!("/api/dci/v3/location/{id}")
-    }
-    pub fn rack(id: u64) -> String {
-        format!("/api/dci/v3/rack/{id}")
-    }
-    pub fn server(id: u64) -> String {
-        format!("/api/dci/v3/server/{id}")
-    }
-    /// Actions under one server, for [`server_action`].
-    pub mod action {
-        pub const POWER_ON: &str = "power_on";
-        pub const POWER_OFF: &str = "power_off";
-        pub const POWER_RESET: &str = "power_reset";
-        pub const OWNER: &str = "owner";
-        pub const IP: &str = "ip";
-        pub const OS_INSTALL: &str = "os_install";
-        pub const DIAGNOSTICS: &str = "diagnostics";
-        pub const OPERATION_STOP: &str = "operation/stop";
-    }
-
-    /// One of [`action`] under one server.
-    pub fn server_action(id: u64, action: &str) -> String {
-        format!("/api/dci/v3/server/{id}/{action}")
-    }
-    pub fn switch_connection(server: u64, connection: u64) -> String {
-        format!("/api/dci/v3/server/{server}/switch_connection/{connection}")
-    }
-    pub fn server_ip(server: u64, ip: u64) -> String {
-        format!("/api/dci/v3/server/{server}/ip/{ip}")
-    }
-    /// The customer's one-click login page for a key from [`super::KeyAnswer`].
-    pub fn key_login_page(key: &str) -> String {
-        format!("/auth/key/{key}")
-    }
-}
-
-/// Field names used in `where` and `orderby` of list calls.
-pub mod field {
-    pub const ID: &str = "id";
-    pub const EMAIL: &str = "email";
-    pub const LOCATION_ID: &str = "location_id";
-    pub const NOTES: &str = "notes";
-}
-
-/// Every list endpoint answers `{"list": [...], "size": <total matching>}`.
+/// A page of a list, `{"list": [...], "size": <total matching>}` in the module's shape.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct List<T> {
     #[serde(default = "Vec::new")]
@@ -78,29 +16,16 @@ pub struct List<T> {
     pub size: u64,
 }
 
-/// The body of every answer with status >= 400.
+/// DCImanager's error answer (status >= 400): its code and message.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct ErrorBody {
-    pub error: ApiError,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct ApiError {
+pub struct ErrorAnswer {
     #[serde(default)]
     pub code: i64,
     #[serde(default)]
     pub msg: String,
-    #[serde(default)]
-    pub value: serde_json::Value,
 }
 
 // ---- authentication -------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TokenRequest<'a> {
-    pub email: &'a str,
-    pub password: &'a str,
-}
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Token {
@@ -349,16 +274,21 @@ impl From<ServerWire> for Server {
     }
 }
 
+/// The server's rack; only `name` is confirmed, so its `id` may be absent.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 pub struct RackRef {
-    pub id: u64,
+    #[serde(default)]
+    pub id: Option<u64>,
     #[serde(default)]
     pub name: String,
 }
 
+/// The `owner` object is modelled: ownership is judged by the confirmed `owner_email`, with the
+/// owner's id when present.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 pub struct Owner {
-    pub id: u64,
+    #[serde(default)]
+    pub id: Option<u64>,
     #[serde(default)]
     pub email: String,
 }
@@ -382,14 +312,15 @@ pub enum DiagnosticsStatus {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+/// DCImanager documents `{id, status, status_info, progress_info[]}`: there is no `type`, so the
+/// module knows its own operations only by the ids it recorded.
 pub struct Operation {
     pub id: u64,
-    #[serde(default, rename = "type")]
-    pub kind: String,
     #[serde(default)]
     pub status: OperationStatus,
+    /// Percent done, when the installation gives it.
     #[serde(default)]
-    pub progress: u8,
+    pub progress: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -498,11 +429,32 @@ pub struct User {
     pub email: String,
     #[serde(default)]
     pub server_count: u64,
-    #[serde(default)]
-    pub roles: String,
+    /// `"[@user]"` in DCImanager's sample, an array on the platform's other products: both read.
+    #[serde(default, deserialize_with = "roles")]
+    pub roles: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+fn roles<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Roles {
+        One(String),
+        Many(Vec<String>),
+        None(()),
+    }
+    Ok(match Roles::deserialize(deserializer)? {
+        Roles::One(text) => text
+            .trim_matches(['[', ']'])
+            .split(',')
+            .map(|role| role.trim().to_owned())
+            .filter(|role| !role.is_empty())
+            .collect(),
+        Roles::Many(roles) => roles,
+        Roles::None(()) => Vec::new(),
+    })
+}
+
+#[derive(Debug, Clone)]
 pub struct NewUser<'a> {
     pub email: &'a str,
     pub full_name: &'a str,
@@ -590,34 +542,17 @@ pub struct Script {
     pub access: Access,
 }
 
-// ---- action bodies and answers --------------------------------------------------------------
-
-/// `{}`: the body of actions without parameters.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Empty {}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SetOwner {
-    pub user: u64,
-}
+// ---- what the module sends, and the answers to actions -------------------------------------
 
 /// Only the fields that are set are sent.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct EditServer<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub maintenance_mode: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct SetPortState {
-    pub admin_status: PortStatus,
-}
-
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct AddIps {
     pub pool: u64,
     pub family: IpFamily,
@@ -630,7 +565,7 @@ pub struct AddedIps {
     pub ip: Vec<Ip>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct OsInstall<'a> {
     pub os_template: u64,
     pub password: &'a str,
@@ -639,19 +574,9 @@ pub struct OsInstall<'a> {
     pub ssh_keys: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct RunDiagnostics {
-    pub disk_cleanup: bool,
-}
-
-/// The answer of every action: `{"operation": {"id": N}}` when it started one, `{}` otherwise.
+/// The answer of every action: the id of the operation it started, when it started one.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ActionAnswer {
     #[serde(default)]
-    pub operation: Option<OperationRef>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct OperationRef {
-    pub id: u64,
+    pub operation_id: Option<u64>,
 }

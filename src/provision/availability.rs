@@ -132,7 +132,10 @@ fn no_owner(server: &Server) -> Result<(), String> {
     known(server, &[Needed::Owner, Needed::Notes])?;
     if let Some(email) = ownership::owner_email(server) {
         let owner = match (email, &server.owner) {
-            ("", Some(owner)) => format!("user {}", owner.id),
+            ("", Some(owner)) => match owner.id {
+                Some(id) => format!("user {id}"),
+                None => "a user without e-mail".to_owned(),
+            },
             _ => email.to_string(),
         };
         return Err(format!("owned by {owner}"));
@@ -176,12 +179,7 @@ fn last_operation_ok(server: &Server) -> Result<(), String> {
         OperationStatus::Failed => "failed",
         OperationStatus::Unknown => "in an unknown state",
     };
-    let name = if operation.kind.is_empty() {
-        operation.id.to_string()
-    } else {
-        operation.kind.clone()
-    };
-    Err(format!("last operation {name} {state}"))
+    Err(format!("last operation {} {state}", operation.id))
 }
 
 fn no_errors(server: &Server, ignore_errors: bool) -> Result<(), String> {
@@ -424,7 +422,7 @@ fn screen(server: &Server, ignore_errors: bool, owner: Owner) -> Result<Pending,
         candidate: Candidate {
             id: server.id,
             name: server.name.clone(),
-            rack_id: server.rack.as_ref().map(|rack| rack.id),
+            rack_id: server.rack.as_ref().and_then(|rack| rack.id),
             configuration,
         },
         macs: Mac::of_server(server),
@@ -759,7 +757,7 @@ mod tests {
         );
         let mut by_id = available(1);
         by_id.owner = Some(DciOwner {
-            id: 57,
+            id: Some(57),
             email: String::new(),
         });
         assert_eq!(
@@ -831,20 +829,20 @@ mod tests {
     fn rule_3_last_operation_ok_canceled_or_none() {
         let mut server = available(1);
         for status in [OperationStatus::Ok, OperationStatus::Canceled] {
-            server.operation = Some(operation(88, "os_install", status));
+            server.operation = Some(operation(88, status));
             assert_eq!(rejection(&server), None);
         }
-        server.operation = Some(operation(88, "os_install", OperationStatus::Failed));
+        server.operation = Some(operation(88, OperationStatus::Failed));
         assert_eq!(
             reason_for(&server, AvailabilityRule::LastOperationOk).as_deref(),
-            Some("last operation os_install failed")
+            Some("last operation 88 failed")
         );
-        server.operation = Some(operation(89, "diagnostics", OperationStatus::Running));
+        server.operation = Some(operation(89, OperationStatus::Running));
         assert_eq!(
             reason_for(&server, AvailabilityRule::LastOperationOk).as_deref(),
-            Some("last operation diagnostics running")
+            Some("last operation 89 running")
         );
-        server.operation = Some(operation(90, "", OperationStatus::Unknown));
+        server.operation = Some(operation(90, OperationStatus::Unknown));
         assert_eq!(
             reason_for(&server, AvailabilityRule::LastOperationOk).as_deref(),
             Some("last operation 90 in an unknown state")
@@ -981,7 +979,7 @@ mod tests {
         servers[6].errors.status = vec![error("psu")];
         servers[7].owner_email = Some("b@example.com".into());
         servers[7].rack = Some(RackRef {
-            id: 9,
+            id: Some(9),
             name: "R09".into(),
         });
         let macs = macs_of(&servers);

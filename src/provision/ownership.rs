@@ -338,7 +338,7 @@ mod tests {
         server.owner_email = Some("client@example.com".into());
         assert_eq!(ownership(&server, &holder()), Ok(()));
         server.owner = Some(Owner {
-            id: 5,
+            id: Some(5),
             email: String::new(),
         });
         server.owner_email = None;
