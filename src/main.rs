@@ -37,10 +37,6 @@ fn main() -> ExitCode {
 
 fn run(args: &[String]) -> ExitCode {
     let root = MgrRoot::from_env();
-    if root.do_nothing().exists() {
-        // BILLmanager's maintenance switch: modules must not act, and must not fail either.
-        return ExitCode::SUCCESS;
-    }
     logging::init(&root);
     let invocation = match args::parse(args) {
         Ok(Parsed::Run(invocation)) => invocation,
@@ -50,10 +46,20 @@ fn run(args: &[String]) -> ExitCode {
         }
         Err(err) => return report_failure(&root, None, "command line", &err),
     };
+    let name = invocation.command.name();
+    if invocation.command.paused_in_maintenance() && root.do_nothing().exists() {
+        // BILLmanager's maintenance switch: a service command must not act and must not fail
+        // either; BILLmanager runs it again once maintenance is over.
+        log::info!(
+            "{name}{} skipped: BILLmanager is in maintenance ({} exists)",
+            describe(&invocation),
+            root.do_nothing().display()
+        );
+        return ExitCode::SUCCESS;
+    }
     if !invocation.ignored.is_empty() {
         log::debug!("ignored options: {}", invocation.ignored.join(", "));
     }
-    let name = invocation.command.name();
     log::info!("{name} started{}", describe(&invocation));
     let started = std::time::Instant::now();
     let outcome = commands::run(&root, &invocation);

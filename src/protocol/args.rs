@@ -98,6 +98,26 @@ impl Command {
         }
     }
 
+    /// Whether BILLmanager's maintenance mode (`etc/billmgr.DoNothing`) stops the command.
+    ///
+    /// ISPsystem's C++ base skips only the commands that act on services (open, suspend,
+    /// resume, close, sync_item, and prolong, reopen, stat, setparam which this module does not
+    /// implement); reboot acts on a service the same way and is skipped too. Everything else
+    /// answers as usual: `features` above all (a core started during maintenance must still
+    /// learn the module), the forms' checks and tuners, Config and the administrator's report,
+    /// so BILLmanager's own pages keep working while services wait.
+    pub fn paused_in_maintenance(&self) -> bool {
+        matches!(
+            self,
+            Command::Open { .. }
+                | Command::Suspend { .. }
+                | Command::Resume { .. }
+                | Command::Close { .. }
+                | Command::SyncItem { .. }
+                | Command::Reboot { .. }
+        )
+    }
+
     /// The processing module the command acts on, if any.
     pub fn module(&self) -> Option<u64> {
         match *self {

@@ -10,6 +10,7 @@ mod close;
 mod controlpanel;
 mod explain;
 mod lifecycle;
+mod maintenance;
 mod open;
 mod progress;
 mod protocol;

@@ -118,18 +118,6 @@ fn missing_item_is_a_usage_error() {
 }
 
 #[test]
-fn do_nothing_touches_nothing() {
-    let world = empty_world("do_nothing");
-    world.root.set_do_nothing(true).expect("DoNothing");
-    let run = world.run(&["--command", "open", "--item", "1"]);
-    assert_eq!(run.code, 0, "{run:#?}");
-    assert!(run.stdout.is_empty(), "{run:#?}");
-    assert!(world.sim.requests().is_empty());
-    assert!(world.root.mgrctl_calls().expect("calls").is_empty());
-    assert!(world.log().is_empty(), "log written: {}", world.log());
-}
-
-#[test]
 fn check_connection_good() {
     let world = empty_world("check_good");
     let run = world.run_with_stdin(
