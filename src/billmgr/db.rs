@@ -200,6 +200,21 @@ impl Db {
         })
     }
 
+    /// What Config last stored for module `id` with `processing.setconfig`
+    /// (`processingmodule.config`), or `None` when it never ran.
+    pub fn module_config(&mut self, id: u64) -> Result<Option<String>> {
+        let what = format!("the config of processing module {id}");
+        let rows = self.rows(
+            &what,
+            "SELECT config FROM processingmodule WHERE id = ?",
+            (id,),
+        )?;
+        Ok(rows
+            .first()
+            .and_then(|row| cell(row, 0))
+            .filter(|config| !config.trim().is_empty()))
+    }
+
     /// The item `id`, or `None` when there is no such row.
     pub fn item(&mut self, id: u64) -> Result<Option<ItemRecord>> {
         let sql = format!("{ITEM_SELECT}\n    WHERE i.id = ?");

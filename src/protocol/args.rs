@@ -45,6 +45,7 @@ pub enum Command {
     GetServerConfig { module: u64 },
     SyncServer { module: u64 },
     TransitionControlpanel { item: u64 },
+    PricelistDynamicSettingsTune { module: u64 },
     Report { module: u64 },
 }
 
@@ -63,6 +64,7 @@ pub const COMMANDS: &[&str] = &[
     "get_server_config",
     "sync_server",
     "transition_controlpanel",
+    "pricelist_dynamic_settings_tune",
 ];
 
 impl Command {
@@ -80,6 +82,7 @@ impl Command {
             Command::GetServerConfig { .. } => "get_server_config",
             Command::SyncServer { .. } => "sync_server",
             Command::TransitionControlpanel { .. } => "transition_controlpanel",
+            Command::PricelistDynamicSettingsTune { .. } => "pricelist_dynamic_settings_tune",
             Command::Report { .. } => "report",
         }
     }
@@ -123,6 +126,7 @@ impl Command {
         match *self {
             Command::GetServerConfig { module }
             | Command::SyncServer { module }
+            | Command::PricelistDynamicSettingsTune { module }
             | Command::Report { module } => Some(module),
             _ => None,
         }
@@ -133,7 +137,7 @@ impl Command {
 const VALUE_OPTIONS: &[(&str, &str)] = &[
     (
         "command",
-        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel; for administrators: report (with --module)",
+        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, pricelist_dynamic_settings_tune; for administrators: report (with --module)",
     ),
     ("item", "the service (item) id"),
     ("module", "the processing module id"),
@@ -154,7 +158,7 @@ const VALUE_OPTIONS: &[(&str, &str)] = &[
         "userid",
         "user who started the change (accepted, unused by this module)",
     ),
-    ("itemtype", "product type (accepted, unused by this module)"),
+    ("itemtype", "product type; only dedic is served"),
     ("addon", "addon item id (accepted, unused by this module)"),
     ("password", "new password (accepted, unused by this module)"),
     ("format", "output of a run by hand: xml (default) or text"),
@@ -255,6 +259,15 @@ pub fn parse(args: &[String]) -> Result<Parsed> {
         Err(e) => return Err(usage(e.render().to_string().trim())),
     };
     let command = resolve_command(&matches)?;
+    if let Some(itemtype) = matches
+        .get_one::<String>("itemtype")
+        .filter(|t| *t != super::features::ITEMTYPE)
+    {
+        return Err(usage(format!(
+            "--itemtype {itemtype}: this module serves only {}",
+            super::features::ITEMTYPE
+        )));
+    }
     let format = match matches.get_one::<String>("format").map(String::as_str) {
         None | Some("xml") => Format::Xml,
         Some("text") => Format::Text,
@@ -287,6 +300,9 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
         "get_server_config" => Command::GetServerConfig { module: module()? },
         "sync_server" => Command::SyncServer { module: module()? },
         "transition_controlpanel" => Command::TransitionControlpanel { item: item()? },
+        "pricelist_dynamic_settings_tune" => {
+            Command::PricelistDynamicSettingsTune { module: module()? }
+        }
         "report" => Command::Report { module: module()? },
         other => {
             return Err(usage(format!(

@@ -45,6 +45,95 @@ impl Element {
         self
     }
 
+    /// The first child named `name`.
+    pub fn find(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// The text of the first child named `name`, trimmed; `None` when absent or empty.
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.find(name)
+            .map(|c| c.text.trim())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// Reads a whole document into its root element, for the form tuners that must print back
+    /// every field BILLmanager sent. Whitespace between elements is dropped (forms carry no
+    /// mixed content); comments, the declaration and processing instructions are not kept.
+    pub fn parse(xml: &str) -> Result<Element, String> {
+        use quick_xml::events::{BytesStart, Event};
+
+        fn open(start: &BytesStart) -> Result<Element, String> {
+            let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+            let mut element = Element::new(name);
+            for attr in start.attributes() {
+                let attr = attr.map_err(|e| format!("bad attribute: {e}"))?;
+                let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
+                let value = attr
+                    .unescape_value()
+                    .map_err(|e| format!("bad attribute value: {e}"))?;
+                element = element.attr(key, value.into_owned());
+            }
+            Ok(element)
+        }
+
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut stack: Vec<Element> = Vec::new();
+        let mut root: Option<Element> = None;
+        let at = |reader: &quick_xml::Reader<&[u8]>| reader.buffer_position();
+        loop {
+            let event = reader
+                .read_event()
+                .map_err(|e| format!("{e} at byte {}", at(&reader)))?;
+            let finished = match event {
+                Event::Start(start) => {
+                    stack.push(open(&start)?);
+                    None
+                }
+                Event::Empty(start) => Some(open(&start)?),
+                Event::End(_) => stack.pop(),
+                Event::Text(text) => {
+                    let text = text.xml_content().map_err(|e| format!("bad text: {e}"))?;
+                    if let Some(top) = stack.last_mut() {
+                        top.text.push_str(&text);
+                    }
+                    None
+                }
+                Event::CData(text) => {
+                    if let Some(top) = stack.last_mut() {
+                        top.text.push_str(&String::from_utf8_lossy(&text));
+                    }
+                    None
+                }
+                Event::GeneralRef(name) => {
+                    let entity = format!("&{};", String::from_utf8_lossy(&name));
+                    let resolved = quick_xml::escape::unescape(&entity)
+                        .map_err(|e| format!("bad entity {entity}: {e}"))?;
+                    if let Some(top) = stack.last_mut() {
+                        top.text.push_str(&resolved);
+                    }
+                    None
+                }
+                Event::Eof => break,
+                _ => None,
+            };
+            if let Some(mut element) = finished {
+                if element.text.trim().is_empty() {
+                    element.text.clear();
+                }
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(element),
+                    None if root.is_none() => root = Some(element),
+                    None => return Err("more than one root element".into()),
+                }
+            }
+        }
+        if !stack.is_empty() {
+            return Err(format!("<{}> is never closed", stack[stack.len() - 1].name));
+        }
+        root.ok_or_else(|| "no element".into())
+    }
+
     /// The element serialised without declaration.
     pub fn to_xml(&self) -> String {
         let mut out = Vec::new();
@@ -107,6 +196,27 @@ mod tests {
             doc.to_xml(),
             "<doc><a x=\"1&lt;&quot;2&quot;\">a&amp;b</a></doc>"
         );
+    }
+
+    #[test]
+    fn parse_reads_back_what_write_writes() {
+        let xml = "<?xml version=\"1.0\"?>\n<doc a=\"1 &amp; 2\">\n  <x>t&lt;1</x><y/><z><![CDATA[<raw>]]></z>\n</doc>";
+        let doc = Element::parse(xml).expect("parsed");
+        assert_eq!(
+            doc.to_xml(),
+            "<doc a=\"1 &amp; 2\"><x>t&lt;1</x><y/><z>&lt;raw&gt;</z></doc>"
+        );
+        assert_eq!(doc.child_text("x"), Some("t<1"));
+        assert_eq!(doc.child_text("y"), None);
+        assert_eq!(Element::parse(&doc.to_xml()).expect("again"), doc);
+    }
+
+    #[test]
+    fn parse_refuses_what_is_not_one_document() {
+        assert!(Element::parse("not xml").is_err());
+        assert!(Element::parse("<a><b></a>").is_err());
+        assert!(Element::parse("<a/><b/>").is_err());
+        assert!(Element::parse("<a>").is_err());
     }
 
     #[test]

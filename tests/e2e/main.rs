@@ -17,3 +17,4 @@ mod protocol;
 mod report;
 mod server_config;
 mod sync;
+mod tune;

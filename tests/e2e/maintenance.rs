@@ -101,6 +101,22 @@ fn features_forms_and_administrator_commands_answer_in_maintenance() {
             .is_some(),
         "Config stored nothing in maintenance"
     );
+    let tariff = world.run_with_stdin(
+        &[
+            "--command",
+            "pricelist_dynamic_settings_tune",
+            "--module",
+            &module,
+            "--itemtype",
+            "dedic",
+        ],
+        "<doc><configuration>manual</configuration></doc>",
+    );
+    tariff.assert_ok();
+    assert!(
+        tariff.stdout.contains("<slist name=\"configuration\">"),
+        "{tariff:#?}"
+    );
     let report = world.run(&["--command", "report", "--module", &module]);
     report.assert_ok();
     assert!(report.stdout.contains("<stock"), "{report:#?}");
