@@ -20,6 +20,7 @@ mod stock;
 pub mod suspend;
 pub mod sync_item;
 pub mod transition_controlpanel;
+pub mod tune_connection;
 mod wait;
 
 use std::io::Read;
@@ -102,6 +103,10 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
         Command::CheckConnection => {
             Some(check_connection::run(&read_stdin("the connection form")?)?)
         }
+        Command::TuneConnection => Some(tune_connection::run(
+            root,
+            &read_stdin("the connection form")?,
+        )?),
         Command::PricelistDynamicSettingsTune { module } => Some(
             pricelist_dynamic_settings_tune::run(root, module, &read_stdin("the tariff form")?)?,
         ),

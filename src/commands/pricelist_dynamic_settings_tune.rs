@@ -19,7 +19,7 @@ use crate::protocol::error::{ErrorKind, ModuleError, fail};
 use crate::protocol::xml::Element;
 
 pub fn run(root: &MgrRoot, module_id: u64, form: &str) -> Result<Element> {
-    let mut form = Element::parse(form).map_err(|err| {
+    let form = Element::parse(form).map_err(|err| {
         ModuleError::new(
             ErrorKind::Usage,
             "tariff form",
@@ -41,14 +41,12 @@ pub fn run(root: &MgrRoot, module_id: u64, form: &str) -> Result<Element> {
     };
     let chosen = form.child_text(FIELD).map(str::to_string);
     let options = with_chosen(options, chosen.as_deref());
-    form.children
-        .retain(|c| !(c.name == "slist" && c.attrs.iter().any(|(k, v)| k == "name" && v == FIELD)));
     log::info!(
         "tariff form of module {module_id}: {} configuration options{}",
         options.children.len(),
         chosen.map(|c| format!(", {c} chosen")).unwrap_or_default()
     );
-    Ok(form.child(options))
+    Ok(form.with_slist(options))
 }
 
 fn live_options(root: &MgrRoot, billing: &mut Billing, module_id: u64) -> Result<Element> {
@@ -72,9 +70,9 @@ fn stored_options(billing: &mut Billing, module_id: u64) -> Result<Element> {
     Element::parse(&config)
         .ok()
         .and_then(|doc| {
-            doc.children.into_iter().find(|c| {
-                c.name == "slist" && c.attrs.iter().any(|(k, v)| k == "name" && v == FIELD)
-            })
+            doc.children
+                .into_iter()
+                .find(|c| c.name == "slist" && c.attr_value("name") == Some(FIELD))
         })
         .ok_or_else(|| {
             ModuleError::new(
@@ -97,7 +95,7 @@ fn with_chosen(options: Element, chosen: Option<&str>) -> Element {
     let listed = options
         .children
         .iter()
-        .any(|msg| msg.attrs.iter().any(|(k, v)| k == "key" && v == chosen));
+        .any(|msg| msg.attr_value("key") == Some(chosen));
     if listed {
         return options;
     }

@@ -18,6 +18,7 @@ pub mod route {
     pub const POOL_SETTINGS: &str = "/api/dci/v3/ippool/settings";
     pub const OS_TEMPLATES: &str = "/api/dci/v3/os_template";
     pub const SCRIPTS: &str = "/api/dci/v3/script";
+    pub const LOCATIONS: &str = "/api/dci/v3/location";
     pub fn token(token: &str) -> String {
         format!("/api/auth/v4/token/{token}")
     }

@@ -21,6 +21,11 @@ impl Client {
         self.get(&route::location(id), &[])
     }
 
+    /// Every location, for the connection wizard's select.
+    pub fn locations(&self) -> Result<Vec<Location>> {
+        self.list_all(route::LOCATIONS, &ListQuery::default())
+    }
+
     pub fn rack(&self, id: u64) -> Result<Rack> {
         self.get(&route::rack(id), &[])
     }

@@ -36,6 +36,7 @@ pub enum Format {
 pub enum Command {
     Features,
     CheckConnection,
+    TuneConnection,
     Open { item: u64 },
     Suspend { item: u64 },
     Resume { item: u64 },
@@ -55,6 +56,7 @@ pub enum Command {
 pub const COMMANDS: &[&str] = &[
     "features",
     "check_connection",
+    "tune_connection",
     "open",
     "suspend",
     "resume",
@@ -73,6 +75,7 @@ impl Command {
         match self {
             Command::Features => "features",
             Command::CheckConnection => "check_connection",
+            Command::TuneConnection => "tune_connection",
             Command::Open { .. } => "open",
             Command::Suspend { .. } => "suspend",
             Command::Resume { .. } => "resume",
@@ -137,7 +140,7 @@ impl Command {
 const VALUE_OPTIONS: &[(&str, &str)] = &[
     (
         "command",
-        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, pricelist_dynamic_settings_tune; for administrators: report (with --module)",
+        "the operation: features, check_connection, tune_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, pricelist_dynamic_settings_tune; for administrators: report (with --module)",
     ),
     ("item", "the service (item) id"),
     ("module", "the processing module id"),
@@ -291,6 +294,7 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
     Ok(match name.as_str() {
         "features" => Command::Features,
         "check_connection" => Command::CheckConnection,
+        "tune_connection" => Command::TuneConnection,
         "open" => Command::Open { item: item()? },
         "suspend" => Command::Suspend { item: item()? },
         "resume" => Command::Resume { item: item()? },

@@ -45,6 +45,23 @@ impl Element {
         self
     }
 
+    /// The value of the attribute `name`.
+    pub fn attr_value(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The form with `slist` as the options of its select: a form tuner's answer. An `slist` of
+    /// the same name sent with the form is replaced, so the select never lists twice.
+    pub fn with_slist(mut self, slist: Element) -> Element {
+        let name = slist.attr_value("name").map(str::to_string);
+        self.children
+            .retain(|c| !(c.name == "slist" && c.attr_value("name") == name.as_deref()));
+        self.child(slist)
+    }
+
     /// The first child named `name`.
     pub fn find(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)

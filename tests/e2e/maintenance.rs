@@ -89,6 +89,12 @@ fn features_forms_and_administrator_commands_answer_in_maintenance() {
     world
         .run_with_stdin(&["--command", "check_connection"], &form)
         .assert_ok();
+    let wizard = world.run_with_stdin(&["--command", "tune_connection"], &form);
+    wizard.assert_ok();
+    assert!(
+        wizard.stdout.contains("<slist name=\"location\">"),
+        "{wizard:#?}"
+    );
 
     world
         .run(&["--command", "get_server_config", "--module", &module])

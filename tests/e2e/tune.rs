@@ -223,3 +223,143 @@ fn tariff_tune_refuses_what_is_not_a_form_or_not_dedic() {
     assert_eq!(run.error_type(), "usage");
     assert!(run.error_value().contains("vds"), "{run:#?}");
 }
+
+/// The connection form as BILLmanager sends it to `tune_connection`: the fields under `doc`,
+/// `func` naming the step, `elid` the module on the edit form.
+fn connection_form(func: &str, elid: Option<u64>, url: &str, password: &str) -> String {
+    let elid = elid
+        .map(|id| format!("<elid>{id}</elid>"))
+        .unwrap_or_default();
+    format!(
+        "<doc><func>{func}</func>{elid}<url>{url}</url><username>{}</username>\
+         <password>{password}</password><location>1</location>\
+         <allow_closest>on</allow_closest><poll_interval>30</poll_interval></doc>",
+        crate::world::ADMIN_EMAIL
+    )
+}
+
+fn tune_connection(world: &World, form: &str) -> crate::world::Run {
+    world.run_with_stdin(&["--command", "tune_connection"], form)
+}
+
+fn assert_connection_fields_kept(els: &[El], func: &str, url: &str) {
+    assert_eq!(text_of(els, "/doc/func").as_deref(), Some(func));
+    assert_eq!(text_of(els, "/doc/url").as_deref(), Some(url));
+    assert_eq!(
+        text_of(els, "/doc/username").as_deref(),
+        Some(crate::world::ADMIN_EMAIL)
+    );
+    assert_eq!(text_of(els, "/doc/location").as_deref(), Some("1"));
+    assert_eq!(text_of(els, "/doc/allow_closest").as_deref(), Some("on"));
+    assert_eq!(text_of(els, "/doc/poll_interval").as_deref(), Some("30"));
+}
+
+const AMS_FRA: [(&str, &str); 2] = [("1", "Amsterdam (id 1)"), ("2", "Frankfurt (id 2)")];
+
+fn location_options(els: &[El]) -> Vec<(String, String)> {
+    options(els, "location")
+}
+
+fn as_strings(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn wizard_step_lists_the_locations_once_credentials_are_filled() {
+    let world = stock_world("tune_conn_wizard");
+    let url = world.sim.base_url();
+    let run = tune_connection(
+        &world,
+        &connection_form(
+            "processing.add.user",
+            None,
+            &url,
+            crate::world::ADMIN_PASSWORD,
+        ),
+    );
+    run.assert_ok();
+    let els = elements(&run.stdout).expect("well-formed");
+    assert_connection_fields_kept(&els, "processing.add.user", &url);
+    assert_eq!(location_options(&els), as_strings(&AMS_FRA));
+    // The form goes back whole, its password field included, and nowhere else.
+    assert_eq!(run.stdout.matches(crate::world::ADMIN_PASSWORD).count(), 1);
+    assert!(!world.log().contains(crate::world::ADMIN_PASSWORD));
+
+    // Nothing typed yet: the form comes back as it was, without asking DCImanager.
+    let requests = world.sim.requests().len();
+    let empty = "<doc><func>processing.add.user</func><url/><username/><password/></doc>";
+    let run = tune_connection(&world, empty);
+    run.assert_ok();
+    let els = elements(&run.stdout).expect("well-formed");
+    assert_eq!(
+        text_of(&els, "/doc/func").as_deref(),
+        Some("processing.add.user")
+    );
+    assert!(els.iter().all(|e| e.name != "slist"), "{run:#?}");
+    assert_eq!(world.sim.requests().len(), requests);
+}
+
+#[test]
+fn wizard_step_rejects_what_check_connection_rejects() {
+    let world = stock_world("tune_conn_wizard_bad");
+    let url = world.sim.base_url();
+    let wrong = tune_connection(
+        &world,
+        &connection_form("processing.add.user", None, &url, "wrong-pass"),
+    );
+    let checked = world.run_with_stdin(
+        &["--command", "check_connection"],
+        &connection_form("processing.add.user", None, &url, "wrong-pass"),
+    );
+    assert_eq!(wrong.error_type(), "invalid_login_or_passwd");
+    assert_eq!(checked.error_type(), "invalid_login_or_passwd");
+    assert_eq!(wrong.error_value(), checked.error_value());
+    assert!(!wrong.stdout.contains("wrong-pass"));
+    let down = tune_connection(
+        &world,
+        &connection_form(
+            "processing.add.user",
+            None,
+            &dead_url(),
+            crate::world::ADMIN_PASSWORD,
+        ),
+    );
+    assert_eq!(down.error_type(), "dci_unreachable");
+}
+
+#[test]
+fn edit_form_uses_the_stored_password_and_never_breaks() {
+    let world = stock_world("tune_conn_edit");
+    let url = world.sim.base_url();
+    // BILLmanager does not send a private field back: the stored password logs in.
+    let run = tune_connection(
+        &world,
+        &connection_form("processing.edit", Some(world.module), &url, ""),
+    );
+    run.assert_ok();
+    let els = elements(&run.stdout).expect("well-formed");
+    assert_connection_fields_kept(&els, "processing.edit", &url);
+    assert_eq!(location_options(&els), as_strings(&AMS_FRA));
+    assert!(!world.log().contains(crate::world::ADMIN_PASSWORD));
+
+    // DCImanager down or the password wrong: the same form back, the reason in the log.
+    for (url, password) in [(dead_url(), ""), (url.clone(), "wrong-pass")] {
+        let form = connection_form("processing.edit", Some(world.module), &url, password);
+        let run = tune_connection(&world, &form);
+        run.assert_ok();
+        let els = elements(&run.stdout).expect("well-formed");
+        assert_connection_fields_kept(&els, "processing.edit", &url);
+        assert!(els.iter().all(|e| e.name != "slist"), "{run:#?}");
+        assert!(
+            world.log().contains(
+                "ERROR tune_connection (edit form): the locations of DCImanager could not be listed"
+            ),
+            "{}",
+            world.log()
+        );
+    }
+    assert_eq!(tune_connection(&world, "not a form").error_type(), "usage");
+}
