@@ -127,16 +127,32 @@ fn report_failure(
     log::error!("{what} failed ({}): {message}", kind.error_type());
     let document = error_document(kind.error_type(), &object, &message);
     print_document(&document);
-    if let Some(ro) = invocation.and_then(|i| i.running_operation) {
-        record_on_running_operation(root, ro, &document);
+    if let Some(invocation) = invocation
+        && let Some(ro) = invocation.running_operation
+    {
+        record_on_running_operation(root, invocation, ro, &document);
     }
     ExitCode::FAILURE
 }
 
-/// BILLmanager shows the error of a running operation to staff and retries it later.
-fn record_on_running_operation(root: &MgrRoot, running_operation: u64, document: &Element) {
+/// BILLmanager shows the error of a running operation to staff and retries it later; the error
+/// names the processing module and carries this run's last log lines (secrets masked).
+fn record_on_running_operation(
+    root: &MgrRoot,
+    invocation: &Invocation,
+    running_operation: u64,
+    document: &Element,
+) {
     let elid = running_operation.to_string();
-    let errorxml = document.to_xml();
+    let loaded = commands::service::loaded_module();
+    let id = loaded
+        .map(|(id, _)| *id)
+        .or_else(|| invocation.command.module());
+    let name = loaded.map(|(_, name)| name.as_str());
+    let date = logging::date_time(std::time::SystemTime::now());
+    let errorxml =
+        protocol::xml::running_operation_error(&date, id, name, document, &logging::tail())
+            .to_xml();
     if let Err(err) = Mgrctl::new(root).call(
         "runningoperation.edit",
         &[("sok", "ok"), ("elid", &elid), ("errorxml", &errorxml)],

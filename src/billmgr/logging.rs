@@ -6,6 +6,7 @@
 //! learns a secret (a password read from the database, a token from DCImanager) registers it
 //! with [`register_secret`], so a secret that slips into a message by mistake is still masked.
 
+use std::collections::VecDeque;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::sync::Mutex;
@@ -26,6 +27,16 @@ const DEFAULT_LEVEL: u32 = 6;
 const MIN_SECRET_LEN: usize = 4;
 
 static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The lines this run wrote, newest last, for the error BILLmanager keeps on the running
+/// operation (ISPsystem's base attaches the log's last 100 lines, so staff see why without
+/// opening the log).
+static TAIL: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
+
+/// At most this many lines, and this many bytes, are kept for [`tail`]: the error travels to
+/// BILLmanager as one `mgrctl` argument.
+const TAIL_LINES: usize = 100;
+const TAIL_BYTES: usize = 32 * 1024;
 
 /// Installs the logger for the whole process. Messages from other crates (HTTP, MySQL) are kept
 /// at warnings and above whatever `debug.conf` says: their debug output may carry request bodies.
@@ -66,6 +77,7 @@ fn build(root: &MgrRoot) -> (Logger, LevelFilter, Option<std::io::Error>) {
                 record.level(),
                 &record.args().to_string(),
             );
+            keep_in_tail(&line);
             buf.write_all(line.as_bytes())
         })
         .build();
@@ -86,6 +98,35 @@ pub fn register_secret(secret: &str) {
         // Longest first, so a secret containing another is masked whole.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
+}
+
+fn keep_in_tail(line: &str) {
+    let mut tail = TAIL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    tail.push_back(line.to_owned());
+    while tail.len() > TAIL_LINES {
+        tail.pop_front();
+    }
+}
+
+/// The last lines this run wrote to the log (at most 100, at most 32 KiB, whole lines), masked
+/// again so that a secret learned after a line was written is hidden too.
+pub fn tail() -> String {
+    let tail = TAIL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut size = 0;
+    let kept = tail
+        .iter()
+        .rev()
+        .take_while(|line| {
+            size += line.len();
+            size <= TAIL_BYTES
+        })
+        .count();
+    let text: String = tail
+        .iter()
+        .skip(tail.len() - kept)
+        .map(String::as_str)
+        .collect();
+    redact(&text)
 }
 
 /// `text` with every registered secret replaced by `***`.
@@ -146,12 +187,8 @@ fn timestamp(now: SystemTime) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let secs = now
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, secs_of_day) = (secs / 86_400, secs % 86_400);
-    let (month, day) = month_and_day(days);
+    let (days, secs_of_day) = days_and_seconds(now);
+    let (_, month, day) = civil_date(days);
     format!(
         "{} {day} {:02}:{:02}:{:02}",
         MONTHS[month - 1],
@@ -161,9 +198,30 @@ fn timestamp(now: SystemTime) -> String {
     )
 }
 
-/// Month (1..=12) and day of the month of a day count since 1970-01-01, by Howard Hinnant's
-/// `civil_from_days` algorithm (proleptic Gregorian calendar).
-fn month_and_day(days_since_epoch: u64) -> (usize, u64) {
+/// `YYYY-MM-DD HH:MM:SS` in UTC, BILLmanager's form of a date and time in its XML.
+pub fn date_time(now: SystemTime) -> String {
+    let (days, secs_of_day) = days_and_seconds(now);
+    let (year, month, day) = civil_date(days);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        secs_of_day / 3600,
+        secs_of_day % 3600 / 60,
+        secs_of_day % 60
+    )
+}
+
+/// Whole days since 1970-01-01 and seconds into the day.
+fn days_and_seconds(now: SystemTime) -> (u64, u64) {
+    let secs = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    (secs / 86_400, secs % 86_400)
+}
+
+/// Year, month (1..=12) and day of the month of a day count since 1970-01-01, by Howard
+/// Hinnant's `civil_from_days` algorithm (proleptic Gregorian calendar).
+fn civil_date(days_since_epoch: u64) -> (u64, usize, u64) {
     let z = days_since_epoch + 719_468;
     let day_of_era = z % 146_097;
     let year_of_era =
@@ -172,7 +230,8 @@ fn month_and_day(days_since_epoch: u64) -> (usize, u64) {
     let mp = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (month as usize, day)
+    let year = year_of_era + z / 146_097 * 400 + u64::from(month <= 2);
+    (year, month as usize, day)
 }
 
 #[cfg(test)]

@@ -108,3 +108,28 @@ fn missing_log_directory_falls_back_to_stderr() {
     assert_eq!(level, LevelFilter::Info);
     assert!(error.is_some());
 }
+
+#[test]
+fn date_time_is_billmanager_s_form_in_utc() {
+    assert_eq!(date_time(at(1_700_000_000)), "2023-11-14 22:13:20");
+    assert_eq!(date_time(at(951_782_400)), "2000-02-29 00:00:00");
+    assert_eq!(date_time(at(1_735_689_600)), "2025-01-01 00:00:00");
+    assert_eq!(date_time(at(0)), "1970-01-01 00:00:00");
+}
+
+#[test]
+fn tail_keeps_the_last_lines_masked() {
+    register_secret("tail-secret-value");
+    for n in 0..150 {
+        keep_in_tail(&format!("tail-line-{n} tail-secret-value\n"));
+    }
+    let tail = tail();
+    assert!(tail.lines().count() <= 100, "{tail}");
+    assert!(tail.ends_with("tail-line-149 ***\n"), "{tail}");
+    assert!(!tail.contains("tail-line-49 "), "{tail}");
+    assert!(!tail.contains("tail-secret-value"));
+    // A line too long for the limit is left out rather than cut.
+    keep_in_tail(&format!("{}\n", "x".repeat(40 * 1024)));
+    let tail = super::tail();
+    assert!(tail.len() <= 32 * 1024 && !tail.contains("xxx"));
+}

@@ -202,6 +202,45 @@ pub fn error_document(error_type: &str, object: &str, value: &str) -> Element {
     )
 }
 
+/// The error kept on a running operation (`runningoperation.edit errorxml=`), in the shape
+/// ISPsystem's C++ base writes it, so staff see in BILLmanager which module failed, when and
+/// why: `<doc><processingmodule date id name><error date type object value>` with the
+/// parameters of [`error_document`] and `<log>` (the run's last log lines)
+/// `</error></processingmodule></doc>`. `id` and `name` are the processing module's when the
+/// run knows them; without a name the element names the binary.
+pub fn running_operation_error(
+    date: &str,
+    id: Option<u64>,
+    name: Option<&str>,
+    error: &Element,
+    log: &str,
+) -> Element {
+    let mut wrapper = Element::new("processingmodule").attr("date", date);
+    if let Some(id) = id {
+        wrapper = wrapper.attr("id", id.to_string());
+    }
+    wrapper = wrapper.attr("name", name.unwrap_or("pmdci6"));
+    let errors = error
+        .children
+        .iter()
+        .filter(|c| c.name == "error")
+        .map(|e| {
+            let value = e
+                .children
+                .iter()
+                .find(|p| p.attr_value("name") == Some("value"))
+                .map(|p| p.text.clone())
+                .unwrap_or_default();
+            let mut detailed = Element::new("error").attr("date", date);
+            detailed.attrs.extend(e.attrs.iter().cloned());
+            detailed
+                .attr("value", value)
+                .children(e.children.iter().cloned())
+                .child(Element::new("log").text(log))
+        });
+    Element::new("doc").child(wrapper.children(errors))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +273,28 @@ mod tests {
         assert!(Element::parse("<a><b></a>").is_err());
         assert!(Element::parse("<a/><b/>").is_err());
         assert!(Element::parse("<a>").is_err());
+    }
+
+    #[test]
+    fn running_operation_error_names_the_module_and_carries_the_log() {
+        let error = error_document("no_pool", "server srv-1", "no pool");
+        let doc = running_operation_error(
+            "2026-12-03 08:00:00",
+            Some(4),
+            Some("DCImanager 6"),
+            &error,
+            "line 1\nline 2\n",
+        );
+        assert_eq!(
+            doc.to_xml(),
+            "<doc><processingmodule date=\"2026-12-03 08:00:00\" id=\"4\" name=\"DCImanager 6\">\
+             <error date=\"2026-12-03 08:00:00\" type=\"no_pool\" object=\"server srv-1\" value=\"no pool\">\
+             <param name=\"object\" type=\"msg\" msg=\"server srv-1\">server srv-1</param>\
+             <param name=\"value\">no pool</param><log>line 1\nline 2\n</log></error>\
+             </processingmodule></doc>"
+        );
+        let anonymous = running_operation_error("d", None, None, &error, "").to_xml();
+        assert!(anonymous.starts_with("<doc><processingmodule date=\"d\" name=\"pmdci6\"><error"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod open;
 mod progress;
 mod protocol;
 mod report;
+mod running_error;
 mod server_config;
 mod sync;
 mod tune;
