@@ -1,5 +1,6 @@
 //! The module's log, the way BILLmanager writes its own: `var/pmdci6.log`, one line per record
-//! (`Mon D HH:MM:SS [pid] pmdci6 LEVEL message`), verbosity from `etc/debug.conf`.
+//! (`Mon D HH:MM:SS [pid] pmdci6 LEVEL message`), verbosity from `etc/debug.conf` in the forms
+//! COREmanager documents (`pmdci6 N`, `pmdci6.* N`, `pmdci6.<part> N`, `* N`).
 //!
 //! stdout is BILLmanager's protocol channel, so when the log file cannot be opened the log goes
 //! to stderr, never stdout. Every line passes through [`redact`] before it is written: whoever
@@ -20,7 +21,7 @@ use super::paths::MgrRoot;
 /// The module's name in log lines and in `debug.conf`.
 const NAME: &str = "pmdci6";
 
-/// BILLmanager's default level, 6 ("extinfo"), when `debug.conf` does not name the module.
+/// BILLmanager's default level, 6 ("extinfo"), when `debug.conf` sets none for the module.
 const DEFAULT_LEVEL: u32 = 6;
 
 /// Secrets are at least this long; shorter values would mask ordinary words and numbers.
@@ -38,10 +39,20 @@ static TAIL: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
 const TAIL_LINES: usize = 100;
 const TAIL_BYTES: usize = 32 * 1024;
 
+/// The parts of the module a `debug.conf` line `pmdci6.<part> N` can name, with the code each
+/// covers (a log record's target starts with it). Code in none of them (the command line, the
+/// commands' own lines, locks, the key) logs at the module's level.
+pub const PARTS: &[(&str, &str)] = &[
+    ("dci", "pmdci6::dci"),
+    ("mgrctl", "pmdci6::billmgr::mgrctl"),
+    ("db", "pmdci6::billmgr::db"),
+    ("plan", "pmdci6::provision"),
+];
+
 /// Installs the logger for the whole process. Messages from other crates (HTTP, MySQL) are kept
 /// at warnings and above whatever `debug.conf` says: their debug output may carry request bodies.
 pub fn init(root: &MgrRoot) {
-    let (logger, level, log_file_error) = build(root);
+    let (logger, level, log_file_error, unknown_parts) = build(root);
     if log::set_boxed_logger(Box::new(logger)).is_ok() {
         log::set_max_level(level);
     }
@@ -51,13 +62,24 @@ pub fn init(root: &MgrRoot) {
             root.log_file().display()
         );
     }
+    for line in unknown_parts {
+        log::warn!(
+            "etc/debug.conf: '{line}' names no part of pmdci6 (parts: {}); the line is ignored",
+            PARTS
+                .iter()
+                .map(|(part, _)| *part)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
 }
 
-/// The logger for `root`, its level, and why the log file could not be opened (if so).
-fn build(root: &MgrRoot) -> (Logger, LevelFilter, Option<std::io::Error>) {
-    let level = std::fs::read_to_string(root.debug_conf())
-        .map(|text| level_from_debug_conf(&text, NAME))
-        .unwrap_or(bill_level(DEFAULT_LEVEL));
+/// The logger for `root`, its most verbose level, why the log file could not be opened (if so)
+/// and the `debug.conf` lines naming a part the module does not have.
+fn build(root: &MgrRoot) -> (Logger, LevelFilter, Option<std::io::Error>, Vec<String>) {
+    let levels = std::fs::read_to_string(root.debug_conf())
+        .map(|text| levels_from_debug_conf(&text))
+        .unwrap_or_default();
     let (target, log_file_error) = match OpenOptions::new()
         .create(true)
         .append(true)
@@ -66,9 +88,14 @@ fn build(root: &MgrRoot) -> (Logger, LevelFilter, Option<std::io::Error>) {
         Ok(file) => (Target::Pipe(Box::new(file)), None),
         Err(err) => (Target::Stderr, Some(err)),
     };
-    let logger = Builder::new()
-        .filter_level(level.min(LevelFilter::Warn))
-        .filter_module(NAME, level)
+    let mut builder = Builder::new();
+    builder
+        .filter_level(levels.module.min(LevelFilter::Warn))
+        .filter_module(NAME, levels.module);
+    for (target, level) in &levels.parts {
+        builder.filter_module(target, *level);
+    }
+    let logger = builder
         .target(target)
         .format(|buf, record| {
             let line = format_line(
@@ -81,7 +108,12 @@ fn build(root: &MgrRoot) -> (Logger, LevelFilter, Option<std::io::Error>) {
             buf.write_all(line.as_bytes())
         })
         .build();
-    (logger, level, log_file_error)
+    let max = levels
+        .parts
+        .iter()
+        .map(|(_, level)| *level)
+        .fold(levels.module, std::cmp::max);
+    (logger, max, log_file_error, levels.unknown_parts)
 }
 
 /// Adds a value to mask in every log line from now on (values shorter than 4 characters are
@@ -139,18 +171,61 @@ pub fn redact(text: &str) -> String {
     })
 }
 
-/// The level of `name` in `debug.conf` (lines `<name> <level>`; the last one wins), else the
-/// default, 6.
-fn level_from_debug_conf(text: &str, name: &str) -> LevelFilter {
-    let level = text
-        .lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            (words.next() == Some(name)).then(|| words.next()?.parse::<u32>().ok())?
-        })
-        .next_back()
-        .unwrap_or(DEFAULT_LEVEL);
-    bill_level(level)
+/// The levels `debug.conf` sets for the module, read as COREmanager reads it: lines
+/// `<log>[.<part>] <level> [conditions]`.
+#[derive(Debug, PartialEq)]
+struct Levels {
+    /// From `pmdci6 N` or `pmdci6.* N`, else `* N` (the web UI's "All modules"), else 6.
+    module: LevelFilter,
+    /// From `pmdci6.<part> N`: the targets of [`PARTS`] with their own level.
+    parts: Vec<(&'static str, LevelFilter)>,
+    /// Lines `pmdci6.<part> N` whose part the module does not have.
+    unknown_parts: Vec<String>,
+}
+
+impl Default for Levels {
+    fn default() -> Self {
+        levels_from_debug_conf("")
+    }
+}
+
+/// The most specific line wins (a part over the module over `*`); among lines of the same
+/// reach the last one does. Lines for other programs, `SET` lines, comments and lines without
+/// a numeric level are ignored; conditions after the level are not evaluated (the level then
+/// applies to every record, which only logs more).
+fn levels_from_debug_conf(text: &str) -> Levels {
+    let mut all = None;
+    let mut module = None;
+    let mut parts: Vec<(&'static str, u32)> = Vec::new();
+    let mut unknown_parts = Vec::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(Ok(level))) = (words.next(), words.next().map(str::parse::<u32>))
+        else {
+            continue;
+        };
+        if name == "*" {
+            all = Some(level);
+        } else if name == NAME || name == format!("{NAME}.*") {
+            module = Some(level);
+        } else if let Some(part) = name.strip_prefix(NAME).and_then(|n| n.strip_prefix('.')) {
+            match PARTS.iter().find(|(known, _)| *known == part) {
+                Some((_, target)) => {
+                    parts.retain(|(t, _)| t != target);
+                    parts.push((target, level));
+                }
+                None => unknown_parts.push(line.trim().to_string()),
+            }
+        }
+    }
+    Levels {
+        module: bill_level(module.or(all).unwrap_or(DEFAULT_LEVEL)),
+        parts: parts
+            .into_iter()
+            .map(|(target, level)| (target, bill_level(level)))
+            .collect(),
+        unknown_parts,
+    }
 }
 
 /// BILLmanager's numeric levels (9 debug, 6 extinfo, 5 info, 4 warning, 3 error, 2 critical)

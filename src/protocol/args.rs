@@ -174,8 +174,9 @@ const ABOUT: &str = "BILLmanager processing module for dedicated servers in DCIm
 
 BILLmanager runs it as /usr/local/mgr5/processing/pmdci6 --command <cmd> [--item N] ...;
 an administrator may run the same commands by hand, with --dry-run to see the plan first.
-The log is var/pmdci6.log under the BILLmanager root; its level is set by the line
-`pmdci6 9` (debug) in etc/debug.conf. PMDCI6_MGR_ROOT replaces the root /usr/local/mgr5.";
+The log is var/pmdci6.log under the BILLmanager root; its level is set in etc/debug.conf by
+`pmdci6 9` (debug; also `pmdci6.* 9` or `* 9`), or per part: `pmdci6.dci`, `pmdci6.mgrctl`,
+`pmdci6.db`, `pmdci6.plan`. PMDCI6_MGR_ROOT replaces the root /usr/local/mgr5.";
 
 /// Stage one: keep the known options, drop unknown `--name value` pairs (and unknown flags).
 /// Returns the kept words and the dropped option names.

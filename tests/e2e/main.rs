@@ -8,6 +8,7 @@ mod xml;
 mod action;
 mod close;
 mod controlpanel;
+mod debug_conf;
 mod explain;
 mod lifecycle;
 mod maintenance;
