@@ -317,6 +317,17 @@ impl Db {
             .filter(|email| !email.is_empty()))
     }
 
+    /// The login (`user.name`) of the account's first user, the one whose e-mail
+    /// [`Db::account_email`] gives.
+    pub fn account_login(&mut self, account: u64) -> Result<Option<String>> {
+        let rows = self.rows(
+            &format!("the login of account {account}"),
+            "SELECT name FROM `user` WHERE account = ? ORDER BY id LIMIT 1",
+            (account,),
+        )?;
+        Ok(rows.first().and_then(|row| cell(row, 0)))
+    }
+
     /// The tariff's settings (`pricelistparam`), among them `configuration`.
     pub fn pricelist_params(&mut self, pricelist: u64) -> Result<BTreeMap<String, String>> {
         self.name_values(

@@ -11,12 +11,14 @@
 //! - [`ownership`]: owner and notes marks, the guard of every command on an existing server;
 //! - [`open_plan`], [`close_plan`], [`service_plan`]: the steps still to do, from the real state;
 //! - [`server_state`]: facts about a server the plans share;
-//! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services.
+//! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services;
+//! - [`domain`]: the tariff's domain template filled for an order without a domain.
 
 pub mod action;
 pub mod availability;
 pub mod close_plan;
 pub mod closest;
+pub mod domain;
 pub mod drift;
 pub mod install;
 pub mod item_status;
