@@ -17,6 +17,7 @@ use mysql::{Conn, OptsBuilder, Params, Row, Value};
 
 use super::crypto::CryptKey;
 use crate::protocol::error::{ErrorKind, ModuleError};
+use crate::provision::ip_list::{ListedIp, family_of_itemtype};
 use crate::provision::order::{Addon, Measure};
 
 /// `item.period` of a trial service.
@@ -326,6 +327,40 @@ impl Db {
             (account,),
         )?;
         Ok(rows.first().and_then(|row| cell(row, 0)))
+    }
+
+    /// The service's IP list: the rows of BILLmanager's table `ip` in the slots of its IP
+    /// add-ons (product types `ip` and `ipv6`), in id order.
+    pub fn service_ips(&mut self, item: u64) -> Result<Vec<ListedIp>> {
+        let rows = self.rows(
+            &format!("the IP list of item {item}"),
+            "SELECT ip.id, ip.name, ip.status, it.intname
+             FROM ip
+             JOIN item addon ON addon.id = ip.item
+             JOIN pricelist p ON p.id = addon.pricelist
+             JOIN itemtype it ON it.id = p.itemtype
+             WHERE addon.parent = ? AND it.intname IN ('ip', 'ipv6')
+             ORDER BY ip.id",
+            (item,),
+        )?;
+        rows.iter()
+            .filter_map(|row| {
+                let family = family_of_itemtype(&cell(row, 3)?)?;
+                Some((row, family))
+            })
+            .map(|(row, family)| {
+                let id = required(row, 0, "ip.id")?;
+                let status = cell(row, 2)
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .unwrap_or_default();
+                Ok(ListedIp::from_row(
+                    id,
+                    &cell(row, 1).unwrap_or_default(),
+                    status,
+                    family,
+                ))
+            })
+            .collect()
     }
 
     /// The tariff's settings (`pricelistparam`), among them `configuration`.

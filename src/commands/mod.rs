@@ -6,6 +6,7 @@ pub mod close;
 mod customer;
 mod explain;
 pub mod held;
+mod ip_list;
 mod network;
 pub mod open;
 mod order;

@@ -11,6 +11,7 @@ mod controlpanel;
 mod debug_conf;
 mod domain;
 mod explain;
+mod ip_list;
 mod lifecycle;
 mod maintenance;
 mod open;

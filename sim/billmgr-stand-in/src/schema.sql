@@ -160,6 +160,20 @@ CREATE TABLE itemcryptedparam (
     UNIQUE KEY (item, intname)
 );
 
+-- A service's IP list: one row per address slot of its IP add-on items (product types ip,
+-- ipv6); status 1 is an empty slot, 2 an address in use. committed: stand-in, whether
+-- service.ip.add.commit confirmed the address.
+CREATE TABLE ip (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    item INT NOT NULL,
+    name VARCHAR(64) NOT NULL DEFAULT '',
+    status INT NOT NULL DEFAULT 1,
+    mask VARCHAR(64) NULL,
+    gateway VARCHAR(64) NULL,
+    domain VARCHAR(255) NULL,
+    committed ENUM('on', 'off') NOT NULL DEFAULT 'off'
+);
+
 -- manual, errorxml: stand-in; what runningoperation.setmanual and runningoperation.edit stored.
 CREATE TABLE runningoperation (
     id INT AUTO_INCREMENT PRIMARY KEY,
