@@ -14,8 +14,9 @@ use std::process::ExitCode;
 use billmgr::logging;
 use billmgr::mgrctl::Mgrctl;
 use billmgr::paths::MgrRoot;
+use billmgr::problems;
 use protocol::args::{self, Invocation, Parsed};
-use protocol::error::classify;
+use protocol::error::{ErrorKind, classify};
 use protocol::xml::{Element, error_document};
 
 fn main() -> ExitCode {
@@ -63,6 +64,7 @@ fn run(args: &[String]) -> ExitCode {
     log::info!("{name} started{}", describe(&invocation));
     let started = std::time::Instant::now();
     let outcome = commands::run(&root, &invocation);
+    settle_connection_problem(&root, &outcome);
     log::info!(
         "{name} took {} ms, peak memory {}",
         started.elapsed().as_millis(),
@@ -78,6 +80,28 @@ fn run(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => report_failure(&root, Some(&invocation), name, &err),
+    }
+}
+
+/// BILLmanager's dashboard problem of the module: registered when DCImanager refused the
+/// module's login or could not be reached, cleared once a run's session is accepted again.
+/// Commands that never read a module (check_connection and the wizard test typed credentials)
+/// leave it alone.
+fn settle_connection_problem(root: &MgrRoot, outcome: &anyhow::Result<Option<commands::Output>>) {
+    let Some((module, name)) = commands::service::loaded_module() else {
+        return;
+    };
+    match outcome {
+        Err(err)
+            if matches!(
+                classify(err).0,
+                ErrorKind::InvalidLogin | ErrorKind::Unreachable
+            ) =>
+        {
+            problems::register(root, *module, name, &logging::redact(&format!("{err:#}")));
+        }
+        _ if dci::client::session_accepted() => problems::clear(root, *module),
+        _ => {}
     }
 }
 

@@ -15,7 +15,7 @@
 use std::fmt;
 use std::fs;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -210,6 +210,16 @@ pub struct Client {
     /// once, not once each.
     session: Mutex<Option<String>>,
     requests: AtomicU64,
+}
+
+/// Set once DCImanager has accepted a session of this process (a request with the token got an
+/// answer other than 401): the module's credentials work and DCImanager is reachable, which is
+/// what clears BILLmanager's "cannot connect" problem for the module (one run serves one module).
+static SESSION_ACCEPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether DCImanager accepted a session during this run.
+pub fn session_accepted() -> bool {
+    SESSION_ACCEPTED.load(Ordering::Relaxed)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -415,6 +425,9 @@ impl Client {
             );
             let token = self.renew_session(&token)?;
             reply = self.exchange(request, Some(&token))?;
+        }
+        if reply.status != 401 {
+            SESSION_ACCEPTED.store(true, Ordering::Relaxed);
         }
         let body = self.accept(request, reply)?;
         self.decode(request, &body)

@@ -15,6 +15,7 @@ mod ip_list;
 mod lifecycle;
 mod maintenance;
 mod open;
+mod problems;
 mod progress;
 mod protocol;
 mod report;

@@ -183,6 +183,18 @@ pub struct RunningOperationRow {
     pub errorxml: Option<String>,
 }
 
+/// A problem on the administrator's dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemRow {
+    pub name: String,
+    /// The object it concerns (a processing module's id).
+    pub object: u64,
+    pub level: Option<String>,
+    /// The `param_*` fields, without the prefix.
+    pub params: BTreeMap<String, String>,
+    pub resolved: bool,
+}
+
 /// A row of a service's IP list (BILLmanager's table `ip`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IpRow {
@@ -468,6 +480,30 @@ impl TestDb {
                 conn.exec_drop("INSERT INTO ip (item) VALUES (?)", (addon,))
                     .context("adding an IP slot")?;
                 Ok(conn.last_insert_id())
+            })
+            .collect()
+    }
+
+    /// Every problem registered, in order.
+    pub fn problems(&self) -> Result<Vec<ProblemRow>> {
+        type Row = (String, u64, Option<String>, Option<String>, String);
+        let rows: Vec<Row> = self.conn().exec(
+            "SELECT name, objid, level, params, resolved FROM problem ORDER BY id",
+            (),
+        )?;
+        rows.into_iter()
+            .map(|(name, object, level, params, resolved)| {
+                let params = match params {
+                    Some(text) => serde_json::from_str(&text).context("problem params")?,
+                    None => BTreeMap::new(),
+                };
+                Ok(ProblemRow {
+                    name,
+                    object,
+                    level,
+                    params,
+                    resolved: resolved == "on",
+                })
             })
             .collect()
     }

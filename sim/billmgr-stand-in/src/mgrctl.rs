@@ -251,6 +251,8 @@ impl Billmgr {
             "service.ip.add" => self.add_ip(func, params),
             "service.ip.add.commit" => self.commit_ip(func, params),
             "service.ip.del" => self.delete_ip(func, params),
+            "problems.register" => self.register_problem(func, params),
+            "problems.resolve" => self.resolve_problem(func, params),
             "runningoperation.edit" => self.edit_running_operation(func, params),
             "runningoperation.setmanual" => self.set_manual(params),
             "task.gettype" => self.task_type(params),
@@ -420,6 +422,47 @@ impl Billmgr {
             "<ok/><id>{}</id>",
             self.conn.last_insert_id()
         )))
+    }
+
+    /// A problem on the dashboard: registering one that is there again updates it.
+    fn register_problem(&mut self, func: &str, params: &Params) -> Answer {
+        params.require_sok(func)?;
+        let name = params.required("name")?;
+        let object = params.id("id")?;
+        let fields: BTreeMap<&str, &str> = params
+            .0
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("param_")?, v.as_str())))
+            .collect();
+        let fields = serde_json::to_string(&fields).context("the problem's params")?;
+        self.conn
+            .exec_drop(
+                "INSERT INTO problem (name, objid, level, params) VALUES (?, ?, ?, ?)
+                 ON DUPLICATE KEY UPDATE level = VALUES(level), params = VALUES(params), resolved = 'off'",
+                (name, object, params.get("level"), fields),
+            )
+            .context("registering the problem")?;
+        Ok(ok())
+    }
+
+    fn resolve_problem(&mut self, func: &str, params: &Params) -> Answer {
+        params.require_sok(func)?;
+        let name = params.required("name")?;
+        let object = params.id("id")?;
+        self.conn
+            .exec_drop(
+                "UPDATE problem SET resolved = 'on' WHERE name = ? AND objid = ?",
+                (name, object),
+            )
+            .context("resolving the problem")?;
+        if self.conn.affected_rows() == 0 {
+            return Err(ApiError::new(
+                "missing",
+                "problem",
+                format!("no problem {name} for {object}"),
+            ));
+        }
+        Ok(ok())
     }
 
     /// Fills the empty slot `elid` of a service's IP list; answers the row's id as `ip.id`.

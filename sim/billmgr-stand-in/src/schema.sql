@@ -174,6 +174,18 @@ CREATE TABLE ip (
     committed ENUM('on', 'off') NOT NULL DEFAULT 'off'
 );
 
+-- Problems on the administrator's dashboard (problems.register), one per name and object;
+-- params: the param_* fields as JSON. resolved: stand-in, set by problems.resolve.
+CREATE TABLE problem (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(64) NOT NULL,
+    objid INT NOT NULL,
+    level VARCHAR(16) NULL,
+    params TEXT NULL,
+    resolved ENUM('on', 'off') NOT NULL DEFAULT 'off',
+    UNIQUE KEY (name, objid)
+);
+
 -- manual, errorxml: stand-in; what runningoperation.setmanual and runningoperation.edit stored.
 CREATE TABLE runningoperation (
     id INT AUTO_INCREMENT PRIMARY KEY,
