@@ -25,7 +25,7 @@ use crate::protocol::error::{ErrorKind, ModuleError, classify};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
 use crate::provision::close_plan::{CloseStep, close_plan};
-use crate::provision::ip_list::ListedIp;
+use crate::provision::ip_list::{ListedIp, reconcile};
 use crate::provision::ownership::{ItemNote, NoteStage, wipe_failed_note};
 
 const COMMAND: ItemCommand = ItemCommand::Close;
@@ -42,20 +42,26 @@ pub fn run(
     let server = held.server()?;
     let steps = close_plan(server.as_ref(), &held.holder)
         .map_err(|reason| held.refuse(COMMAND.name(), running_operation, dry_run, &reason))?;
+    // BILLmanager's IP list of the service: emptied just before the close is reported.
+    let ip_list = held.billing.db.service_ips(item)?;
     if dry_run {
+        let mut shown: Vec<String> = Vec::new();
+        for step in &steps {
+            if *step == CloseStep::ReportClosed {
+                shown.extend(reconcile(&ip_list, &[]).iter().map(ToString::to_string));
+            }
+            shown.push(step.to_string());
+        }
         return Ok(Some(plan_document(
             COMMAND.name(),
             item,
             server.as_ref(),
-            &steps,
+            &shown,
         )));
     }
     if server.is_none() {
         log::info!("item {item} holds no server in DCImanager: nothing to release");
     }
-    // Read before the first step, while the service still holds its addresses: the report of
-    // the close empties BILLmanager's IP list of the service first.
-    let ip_list = held.billing.db.service_ips(item)?;
     let mut close = Close {
         ip_list,
         held: &held,

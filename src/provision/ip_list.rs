@@ -2,10 +2,10 @@
 //!
 //! BILLmanager keeps a service's addresses in its table `ip`, one row per address slot of the
 //! service's IP add-ons (product type `ip` for IPv4, `ipv6` for IPv6); an empty slot has the
-//! status 1. ISPsystem's modules fill a slot with `service.ip.add` (then `service.ip.add.commit`) and
-//! release one with `service.ip.del`. This decides which: every address of the server that the
-//! list lacks fills an empty slot of its family; every address in the list the server no longer
-//! has is released. Slots are only ever the empty ones found before the run (a released row is
+//! status 1. ISPsystem's modules fill a slot with `service.ip.add` (then
+//! `service.ip.add.commit`) and release one with `service.ip.del`. This decides which: every
+//! address of the server that the list lacks fills an empty slot of its family; every address in
+//! the list the server no longer has is released. Slots are only ever the empty ones found before the run (a released row is
 //! not reused in the same run: whether BILLmanager empties or deletes it is its own business),
 //! and an address already listed is never added again, so a retry after any failure adds no
 //! second row.

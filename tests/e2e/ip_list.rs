@@ -163,6 +163,23 @@ fn sync_item_makes_the_list_follow_dcimanager_and_close_empties_it() {
     );
 
     // Close: the list is emptied before BILLmanager hears the service is closed.
+    let dry = world.run(&[
+        "--command",
+        "close",
+        "--item",
+        &item.to_string(),
+        "--dry-run",
+    ]);
+    dry.assert_ok();
+    assert!(
+        dry.stdout
+            .contains("<step>remove 198.51.100.99 from BILLmanager"),
+        "{dry:#?}"
+    );
+    assert_eq!(
+        in_use(&world.db.service_ips(item).expect("list")),
+        ["198.51.100.99"]
+    );
     world
         .run(&["--command", "close", "--item", &item.to_string()])
         .assert_ok();
