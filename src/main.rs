@@ -14,8 +14,9 @@ use std::process::ExitCode;
 use billmgr::logging;
 use billmgr::mgrctl::Mgrctl;
 use billmgr::paths::MgrRoot;
+use billmgr::problems;
 use protocol::args::{self, Invocation, Parsed};
-use protocol::error::classify;
+use protocol::error::{ErrorKind, classify};
 use protocol::xml::{Element, error_document};
 
 fn main() -> ExitCode {
@@ -37,10 +38,6 @@ fn main() -> ExitCode {
 
 fn run(args: &[String]) -> ExitCode {
     let root = MgrRoot::from_env();
-    if root.do_nothing().exists() {
-        // BILLmanager's maintenance switch: modules must not act, and must not fail either.
-        return ExitCode::SUCCESS;
-    }
     logging::init(&root);
     let invocation = match args::parse(args) {
         Ok(Parsed::Run(invocation)) => invocation,
@@ -50,13 +47,24 @@ fn run(args: &[String]) -> ExitCode {
         }
         Err(err) => return report_failure(&root, None, "command line", &err),
     };
+    let name = invocation.command.name();
+    if invocation.command.paused_in_maintenance() && root.do_nothing().exists() {
+        // BILLmanager's maintenance switch: a service command must not act and must not fail
+        // either; BILLmanager runs it again once maintenance is over.
+        log::info!(
+            "{name}{} skipped: BILLmanager is in maintenance ({} exists)",
+            describe(&invocation),
+            root.do_nothing().display()
+        );
+        return ExitCode::SUCCESS;
+    }
     if !invocation.ignored.is_empty() {
         log::debug!("ignored options: {}", invocation.ignored.join(", "));
     }
-    let name = invocation.command.name();
     log::info!("{name} started{}", describe(&invocation));
     let started = std::time::Instant::now();
     let outcome = commands::run(&root, &invocation);
+    settle_connection_problem(&root, &outcome);
     log::info!(
         "{name} took {} ms, peak memory {}",
         started.elapsed().as_millis(),
@@ -72,6 +80,28 @@ fn run(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => report_failure(&root, Some(&invocation), name, &err),
+    }
+}
+
+/// BILLmanager's dashboard problem of the module: registered when DCImanager refused the
+/// module's login or could not be reached, cleared once a run's session is accepted again.
+/// Commands that never read a module (check_connection and the wizard test typed credentials)
+/// leave it alone.
+fn settle_connection_problem(root: &MgrRoot, outcome: &anyhow::Result<Option<commands::Output>>) {
+    let Some((module, name)) = commands::service::loaded_module() else {
+        return;
+    };
+    match outcome {
+        Err(err)
+            if matches!(
+                classify(err).0,
+                ErrorKind::InvalidLogin | ErrorKind::Unreachable
+            ) =>
+        {
+            problems::register(root, *module, name, &logging::redact(&format!("{err:#}")));
+        }
+        _ if dci::client::session_accepted() => problems::clear(root, *module),
+        _ => {}
     }
 }
 
@@ -121,16 +151,32 @@ fn report_failure(
     log::error!("{what} failed ({}): {message}", kind.error_type());
     let document = error_document(kind.error_type(), &object, &message);
     print_document(&document);
-    if let Some(ro) = invocation.and_then(|i| i.running_operation) {
-        record_on_running_operation(root, ro, &document);
+    if let Some(invocation) = invocation
+        && let Some(ro) = invocation.running_operation
+    {
+        record_on_running_operation(root, invocation, ro, &document);
     }
     ExitCode::FAILURE
 }
 
-/// BILLmanager shows the error of a running operation to staff and retries it later.
-fn record_on_running_operation(root: &MgrRoot, running_operation: u64, document: &Element) {
+/// BILLmanager shows the error of a running operation to staff and retries it later; the error
+/// names the processing module and carries this run's last log lines (secrets masked).
+fn record_on_running_operation(
+    root: &MgrRoot,
+    invocation: &Invocation,
+    running_operation: u64,
+    document: &Element,
+) {
     let elid = running_operation.to_string();
-    let errorxml = document.to_xml();
+    let loaded = commands::service::loaded_module();
+    let id = loaded
+        .map(|(id, _)| *id)
+        .or_else(|| invocation.command.module());
+    let name = loaded.map(|(_, name)| name.as_str());
+    let date = logging::date_time(std::time::SystemTime::now());
+    let errorxml =
+        protocol::xml::running_operation_error(&date, id, name, document, &logging::tail())
+            .to_xml();
     if let Err(err) = Mgrctl::new(root).call(
         "runningoperation.edit",
         &[("sok", "ok"), ("elid", &elid), ("errorxml", &errorxml)],

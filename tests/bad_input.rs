@@ -675,7 +675,9 @@ fn check(
         .into_iter()
         .skip(calls_before)
         .map(|call| call.func)
-        .filter(|func| func != "runningoperation.edit")
+        // The error stored on the running operation, and the dashboard problem a refused or
+        // failed login registers (README), are the writes a failure owes BILLmanager.
+        .filter(|func| !["runningoperation.edit", "problems.register"].contains(&func.as_str()))
         .collect();
     assert!(writes.is_empty(), "mgrctl writes {writes:?}");
     // With mgrctl itself broken there is no way to store the error; everywhere else it is.

@@ -17,6 +17,7 @@ use mysql::{Conn, OptsBuilder, Params, Row, Value};
 
 use super::crypto::CryptKey;
 use crate::protocol::error::{ErrorKind, ModuleError};
+use crate::provision::ip_list::{ListedIp, family_of_itemtype};
 use crate::provision::order::{Addon, Measure};
 
 /// `item.period` of a trial service.
@@ -200,6 +201,21 @@ impl Db {
         })
     }
 
+    /// What Config last stored for module `id` with `processing.setconfig`
+    /// (`processingmodule.config`), or `None` when it never ran.
+    pub fn module_config(&mut self, id: u64) -> Result<Option<String>> {
+        let what = format!("the config of processing module {id}");
+        let rows = self.rows(
+            &what,
+            "SELECT config FROM processingmodule WHERE id = ?",
+            (id,),
+        )?;
+        Ok(rows
+            .first()
+            .and_then(|row| cell(row, 0))
+            .filter(|config| !config.trim().is_empty()))
+    }
+
     /// The item `id`, or `None` when there is no such row.
     pub fn item(&mut self, id: u64) -> Result<Option<ItemRecord>> {
         let sql = format!("{ITEM_SELECT}\n    WHERE i.id = ?");
@@ -300,6 +316,51 @@ impl Db {
             .first()
             .and_then(|row| cell(row, 0))
             .filter(|email| !email.is_empty()))
+    }
+
+    /// The login (`user.name`) of the account's first user, the one whose e-mail
+    /// [`Db::account_email`] gives.
+    pub fn account_login(&mut self, account: u64) -> Result<Option<String>> {
+        let rows = self.rows(
+            &format!("the login of account {account}"),
+            "SELECT name FROM `user` WHERE account = ? ORDER BY id LIMIT 1",
+            (account,),
+        )?;
+        Ok(rows.first().and_then(|row| cell(row, 0)))
+    }
+
+    /// The service's IP list: the rows of BILLmanager's table `ip` in the slots of its IP
+    /// add-ons (product types `ip` and `ipv6`), in id order.
+    pub fn service_ips(&mut self, item: u64) -> Result<Vec<ListedIp>> {
+        let rows = self.rows(
+            &format!("the IP list of item {item}"),
+            "SELECT ip.id, ip.name, ip.status, it.intname
+             FROM ip
+             JOIN item addon ON addon.id = ip.item
+             JOIN pricelist p ON p.id = addon.pricelist
+             JOIN itemtype it ON it.id = p.itemtype
+             WHERE addon.parent = ? AND it.intname IN ('ip', 'ipv6')
+             ORDER BY ip.id",
+            (item,),
+        )?;
+        rows.iter()
+            .filter_map(|row| {
+                let family = family_of_itemtype(&cell(row, 3)?)?;
+                Some((row, family))
+            })
+            .map(|(row, family)| {
+                let id = required(row, 0, "ip.id")?;
+                let status = cell(row, 2)
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .unwrap_or_default();
+                Ok(ListedIp::from_row(
+                    id,
+                    &cell(row, 1).unwrap_or_default(),
+                    status,
+                    family,
+                ))
+            })
+            .collect()
     }
 
     /// The tariff's settings (`pricelistparam`), among them `configuration`.

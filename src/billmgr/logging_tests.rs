@@ -37,22 +37,56 @@ fn levels_follow_billmanager_numbers() {
     assert_eq!(bill_level(2), LevelFilter::Error);
 }
 
+fn module_level(conf: &str) -> LevelFilter {
+    levels_from_debug_conf(conf).module
+}
+
 #[test]
 fn debug_conf_picks_the_module_line_or_the_default() {
     let conf = "billmgr 9\npmdci6 4\ncore_module 2\n";
-    assert_eq!(level_from_debug_conf(conf, "pmdci6"), LevelFilter::Warn);
+    assert_eq!(module_level(conf), LevelFilter::Warn);
+    assert_eq!(module_level("billmgr 9\n"), LevelFilter::Info);
+    assert_eq!(module_level("pmdci6 nine\n"), LevelFilter::Info);
     assert_eq!(
-        level_from_debug_conf("billmgr 9\n", "pmdci6"),
-        LevelFilter::Info
-    );
-    assert_eq!(
-        level_from_debug_conf("pmdci6 nine\n", "pmdci6"),
-        LevelFilter::Info
-    );
-    assert_eq!(
-        level_from_debug_conf("pmdci6x 9\n  pmdci6   9  \n", "pmdci6"),
+        module_level("pmdci6x 9\n  pmdci6   9  \n"),
         LevelFilter::Trace
     );
+}
+
+#[test]
+fn debug_conf_reads_every_coremanager_form() {
+    assert_eq!(module_level("pmdci6.* 9\n"), LevelFilter::Trace);
+    assert_eq!(module_level("* 9\n"), LevelFilter::Trace);
+    // The module's own line is more specific than "All modules", wherever it stands.
+    assert_eq!(module_level("pmdci6 4\n* 9\n"), LevelFilter::Warn);
+    assert_eq!(module_level("* 9\npmdci6.* 3\n"), LevelFilter::Error);
+    // Among lines of the same reach the last one wins.
+    assert_eq!(module_level("pmdci6 9\npmdci6.* 4\n"), LevelFilter::Warn);
+    // Conditions after the level do not hide it; SET lines, comments and other logs are ignored.
+    assert_eq!(module_level("pmdci6 9 user=admin\n"), LevelFilter::Trace);
+    assert_eq!(
+        module_level("SET logsize 9\n# pmdci6 9\nbillmgr.* 9\npmdci6\n"),
+        LevelFilter::Info
+    );
+
+    let levels = levels_from_debug_conf("pmdci6 4\npmdci6.dci 9\npmdci6.db 7\npmdci6.dci 8\n");
+    assert_eq!(levels.module, LevelFilter::Warn);
+    assert_eq!(
+        levels.parts,
+        [
+            ("pmdci6::billmgr::db", LevelFilter::Debug),
+            ("pmdci6::dci", LevelFilter::Debug)
+        ]
+    );
+    let levels = levels_from_debug_conf("pmdci6.mgrctl 9\npmdci6.plan 2\npmdci6.dcii 9\n");
+    assert_eq!(
+        levels.parts,
+        [
+            ("pmdci6::billmgr::mgrctl", LevelFilter::Trace),
+            ("pmdci6::provision", LevelFilter::Error)
+        ]
+    );
+    assert_eq!(levels.unknown_parts, ["pmdci6.dcii 9"]);
 }
 
 #[test]
@@ -78,7 +112,7 @@ fn logger_appends_filtered_lines_to_the_module_log() {
     std::fs::write(dir.join("var/pmdci6.log"), "earlier line\n").unwrap();
     let root = MgrRoot::new(&dir);
 
-    let (logger, level, error) = build(&root);
+    let (logger, level, error, _) = build(&root);
     assert_eq!(level, LevelFilter::Warn);
     assert!(error.is_none());
     for (level, text) in [(Level::Info, "hidden info"), (Level::Warn, "shown warning")] {
@@ -104,7 +138,32 @@ fn logger_appends_filtered_lines_to_the_module_log() {
 #[test]
 fn missing_log_directory_falls_back_to_stderr() {
     let root = MgrRoot::new("/nonexistent/pmdci6-root");
-    let (_, level, error) = build(&root);
+    let (_, level, error, _) = build(&root);
     assert_eq!(level, LevelFilter::Info);
     assert!(error.is_some());
+}
+
+#[test]
+fn date_time_is_billmanager_s_form_in_utc() {
+    assert_eq!(date_time(at(1_700_000_000)), "2023-11-14 22:13:20");
+    assert_eq!(date_time(at(951_782_400)), "2000-02-29 00:00:00");
+    assert_eq!(date_time(at(1_735_689_600)), "2025-01-01 00:00:00");
+    assert_eq!(date_time(at(0)), "1970-01-01 00:00:00");
+}
+
+#[test]
+fn tail_keeps_the_last_lines_masked() {
+    register_secret("tail-secret-value");
+    for n in 0..150 {
+        keep_in_tail(&format!("tail-line-{n} tail-secret-value\n"));
+    }
+    let tail = tail();
+    assert!(tail.lines().count() <= 100, "{tail}");
+    assert!(tail.ends_with("tail-line-149 ***\n"), "{tail}");
+    assert!(!tail.contains("tail-line-49 "), "{tail}");
+    assert!(!tail.contains("tail-secret-value"));
+    // A line too long for the limit is left out rather than cut.
+    keep_in_tail(&format!("{}\n", "x".repeat(40 * 1024)));
+    let tail = super::tail();
+    assert!(tail.len() <= 32 * 1024 && !tail.contains("xxx"));
 }

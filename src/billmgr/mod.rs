@@ -7,3 +7,4 @@ pub mod lock;
 pub mod logging;
 pub mod mgrctl;
 pub mod paths;
+pub mod problems;

@@ -25,6 +25,7 @@ use crate::protocol::error::{ErrorKind, ModuleError, classify};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
 use crate::provision::close_plan::{CloseStep, close_plan};
+use crate::provision::ip_list::{ListedIp, reconcile};
 use crate::provision::ownership::{ItemNote, NoteStage, wipe_failed_note};
 
 const COMMAND: ItemCommand = ItemCommand::Close;
@@ -37,22 +38,32 @@ pub fn run(
     dry_run: bool,
 ) -> Result<Option<Element>> {
     let _lock = held::lock_unless_dry(root, item, dry_run)?;
-    let held = Held::load(root, item, COMMAND)?;
+    let mut held = Held::load(root, item, COMMAND)?;
     let server = held.server()?;
     let steps = close_plan(server.as_ref(), &held.holder)
         .map_err(|reason| held.refuse(COMMAND.name(), running_operation, dry_run, &reason))?;
+    // BILLmanager's IP list of the service: emptied just before the close is reported.
+    let ip_list = held.billing.db.service_ips(item)?;
     if dry_run {
+        let mut shown: Vec<String> = Vec::new();
+        for step in &steps {
+            if *step == CloseStep::ReportClosed {
+                shown.extend(reconcile(&ip_list, &[]).iter().map(ToString::to_string));
+            }
+            shown.push(step.to_string());
+        }
         return Ok(Some(plan_document(
             COMMAND.name(),
             item,
             server.as_ref(),
-            &steps,
+            &shown,
         )));
     }
     if server.is_none() {
         log::info!("item {item} holds no server in DCImanager: nothing to release");
     }
     let mut close = Close {
+        ip_list,
         held: &held,
         server: server.as_ref(),
         running_operation,
@@ -70,6 +81,8 @@ pub fn run(
 
 /// One close run, carrying out the plan's steps in order.
 struct Close<'a> {
+    /// BILLmanager's IP list of the service, released when the close is reported.
+    ip_list: Vec<ListedIp>,
     held: &'a Held,
     server: Option<&'a Server>,
     running_operation: Option<u64>,
@@ -190,7 +203,10 @@ impl Close<'_> {
                     .set_notes(server.id, "")
                     .with_context(|| format!("clearing the notes of server {}", server.name))
             }
-            CloseStep::ReportClosed => held.billing.report("service.postclose", held.item()),
+            CloseStep::ReportClosed => {
+                super::ip_list::apply(&held.billing.mgrctl, held.item(), &self.ip_list, &[], "")?;
+                held.billing.report("service.postclose", held.item())
+            }
         }
     }
 

@@ -6,9 +6,11 @@ pub mod close;
 mod customer;
 mod explain;
 pub mod held;
+mod ip_list;
 mod network;
 pub mod open;
 mod order;
+pub mod pricelist_dynamic_settings_tune;
 pub mod reboot;
 mod report;
 pub mod resume;
@@ -19,6 +21,7 @@ mod stock;
 pub mod suspend;
 pub mod sync_item;
 pub mod transition_controlpanel;
+pub mod tune_connection;
 mod wait;
 
 use std::io::Read;
@@ -84,18 +87,31 @@ fn nothing_plan(invocation: &Invocation, why: &str) -> Output {
     Output::Xml(Element::new("doc").child(plan.child(Element::new("reason").text(why))))
 }
 
+/// The form BILLmanager writes on stdin for a check or a tuner.
+fn read_stdin(what: &str) -> Result<String> {
+    let mut form = String::new();
+    std::io::stdin()
+        .read_to_string(&mut form)
+        .with_context(|| format!("reading {what} from stdin"))?;
+    Ok(form)
+}
+
 fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>> {
     let ro = invocation.running_operation;
     let dry_run = invocation.dry_run;
     let document = match invocation.command {
         Command::Features => Some(features::document()),
-        Command::CheckConnection => {
-            let mut form = String::new();
-            std::io::stdin()
-                .read_to_string(&mut form)
-                .context("reading the connection form from stdin")?;
-            Some(check_connection::run(root, &form)?)
-        }
+        Command::CheckConnection => Some(check_connection::run(
+            root,
+            &read_stdin("the connection form")?,
+        )?),
+        Command::TuneConnection => Some(tune_connection::run(
+            root,
+            &read_stdin("the connection form")?,
+        )?),
+        Command::PricelistDynamicSettingsTune { module } => Some(
+            pricelist_dynamic_settings_tune::run(root, module, &read_stdin("the tariff form")?)?,
+        ),
         Command::Open { item } => return open::run(root, invocation, item),
         Command::Report { module } => return report::run(root, invocation, module).map(Some),
         Command::Suspend { item } => suspend::run(root, item, ro, dry_run)?,

@@ -526,6 +526,14 @@ pub fn finish_open(billing: &mut Billing, service: &Service, server: &Server) ->
             server.name
         );
     }
+    let listed = billing.db.service_ips(item)?;
+    super::ip_list::apply(
+        &billing.mgrctl,
+        item,
+        &listed,
+        &server.ip,
+        super::ip_list::server_domain(server),
+    )?;
     billing
         .report("service.postopen", item)
         .with_context(|| format!("reporting item {item} open"))

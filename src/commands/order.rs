@@ -7,6 +7,7 @@ use super::service::{Billing, Service};
 use crate::dci::api::{Access, OsTemplate, Script};
 use crate::dci::client::Client;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
+use crate::provision::domain;
 use crate::provision::order::Order;
 
 pub struct Ordered {
@@ -15,6 +16,7 @@ pub struct Ordered {
     pub template: String,
     /// `recipe`: script names.
     pub recipes: Vec<String>,
+    /// The order's `domain`, else the tariff's template `freedomain` filled in.
     pub domain: Option<String>,
     /// `userpassword` when the order carries one.
     pub root_password: Option<String>,
@@ -74,13 +76,44 @@ pub fn read(billing: &mut Billing, service: &Service) -> Result<Ordered> {
     if let Some(password) = &root_password {
         crate::billmgr::logging::register_secret(password);
     }
+    let domain = match param("domain") {
+        Some(domain) => Some(domain),
+        None => templated_domain(billing, service, tariff.get("freedomain"))?,
+    };
     Ok(Ordered {
         order,
         template,
         recipes,
-        domain: param("domain"),
+        domain,
         root_password,
     })
+}
+
+/// The tariff's `freedomain` filled for the service; a template that gives no host name is
+/// logged and left out, so the server keeps its own domain.
+fn templated_domain(
+    billing: &mut Billing,
+    service: &Service,
+    template: Option<&String>,
+) -> Result<Option<String>> {
+    let Some(template) = template.map(|t| t.trim()).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let login = billing
+        .db
+        .account_login(service.item.account)?
+        .unwrap_or_default();
+    let item = service.id();
+    let domain = domain::from_template(template, &login, &service.item.itemtype, item);
+    match &domain {
+        Some(domain) => {
+            log::info!("item {item}: domain {domain} from the tariff's template {template}")
+        }
+        None => log::warn!(
+            "item {item}: the tariff's domain template '{template}' gives no valid host name for login '{login}'; the server keeps its own domain"
+        ),
+    }
+    Ok(domain)
 }
 
 /// The template and scripts of the order as DCImanager knows them; only those with access

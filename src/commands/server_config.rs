@@ -1,11 +1,12 @@
 //! `get_server_config --module N` and `sync_server --module N` (the **Config** button of a
 //! processing module): what DCImanager sells, pulled into BILLmanager.
 //!
-//! - The configurations of DCImanager with their free-server counts are stored with
-//!   `processing.setconfig` as `<doc><slist name="configuration"><msg key="LABEL" free="N">LABEL
-//!   (N free)</msg>...</slist></doc>`: the options of the tariff field `configuration`, `manual`
-//!   (a configuration built from add-ons) first. Servers whose configuration diagnostics have
-//!   not determined yet are not listed.
+//! - The configurations of the module's location with their free-server counts (servers without
+//!   owner) are stored with `processing.setconfig` as `<doc><slist name="configuration"><msg
+//!   key="LABEL" free="N">LABEL (N free)</msg>...</slist></doc>`: the options of the tariff field
+//!   `configuration`, `manual` (a configuration built from add-ons) first. Servers whose
+//!   configuration diagnostics have not determined yet are not listed. The tariff form itself
+//!   is filled live by `pricelist_dynamic_settings_tune`, which falls back to this stored list.
 //! - The OS templates of the module's location and the scripts with access `all` become values
 //!   of the `dedic` params `ostempl` and `recipe` (`itemtype.param.value.sync`, the value's
 //!   internal name and names being the DCImanager name; new values are not switched on for any
@@ -17,19 +18,24 @@
 //! pushes param values) but calls either from the same button, so both do the whole job; every
 //! part is idempotent.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
 
 use super::service::{Billing, load_module, module_client};
 use crate::billmgr::db::ParamValue;
 use crate::billmgr::paths::MgrRoot;
-use crate::dci::api::{Access, ConfigurationSummary};
+use crate::dci::api::{Access, ConfigurationSummary, Server};
+use crate::dci::client::Client;
+use crate::dci::filter::Filter;
 use crate::protocol::features::ITEMTYPE;
 use crate::protocol::xml::Element;
 
 /// The tariff value for a configuration built from add-ons.
-const MANUAL: &str = "manual";
+pub const MANUAL: &str = "manual";
+
+/// The name of the tariff field (and of its `slist`).
+pub const FIELD: &str = "configuration";
 
 /// What is synced for one product-type param.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +66,47 @@ fn value_sync(
     ValueSync { param, add, detach }
 }
 
-/// The `slist` of the tariff field `configuration`.
-fn config_document(configurations: &[ConfigurationSummary]) -> Element {
+/// Adds `servers` to the count of servers without owner per configuration label. The count is
+/// the location's own: DCImanager's configuration summary counts the whole installation, which
+/// would offer a tariff stock that another location holds.
+fn tally(free: &mut BTreeMap<String, u64>, servers: &[Server]) {
+    for server in servers {
+        if let Some(label) = server.configuration.as_deref().map(str::trim)
+            && !label.is_empty()
+        {
+            *free.entry(label.to_string()).or_default() += u64::from(server.owner.is_none());
+        }
+    }
+}
+
+/// The `slist` of the tariff field `configuration` for `location`, read live (one paged list of
+/// the location's servers).
+pub fn location_slist(client: &Client, location: u64) -> Result<Element> {
+    let mut free = BTreeMap::new();
+    client
+        .for_each_server_page(
+            Some(Filter::eq(
+                client.contract().field("location_id"),
+                location.into(),
+            )),
+            |page| {
+                tally(&mut free, &page);
+                Ok(())
+            },
+        )
+        .with_context(|| format!("listing the servers of location {location}"))?;
+    let configurations: Vec<ConfigurationSummary> = free
+        .into_iter()
+        .map(|(configuration, free_server_count)| ConfigurationSummary {
+            configuration,
+            free_server_count,
+        })
+        .collect();
+    Ok(slist(&configurations))
+}
+
+/// The `slist` of the tariff field `configuration`: `manual` first, then each label.
+fn slist(configurations: &[ConfigurationSummary]) -> Element {
     let labels = configurations
         .iter()
         .filter(|c| !c.configuration.trim().is_empty())
@@ -77,21 +122,17 @@ fn config_document(configurations: &[ConfigurationSummary]) -> Element {
     let manual = Element::new("msg")
         .attr("key", MANUAL)
         .text("manual: built from add-ons");
-    Element::new("doc").child(
-        Element::new("slist")
-            .attr("name", "configuration")
-            .child(manual)
-            .children(labels),
-    )
+    Element::new("slist")
+        .attr("name", FIELD)
+        .child(manual)
+        .children(labels)
 }
 
 pub fn run(root: &MgrRoot, module_id: u64, dry_run: bool) -> Result<Option<Element>> {
     let mut billing = Billing::connect(root)?;
     let (module, connection) = load_module(&mut billing, module_id)?;
     let client = module_client(root, module.id, &connection)?;
-    let configurations = client
-        .configurations()
-        .context("reading DCImanager's configurations")?;
+    let config = Element::new("doc").child(location_slist(&client, connection.location)?);
     let templates: BTreeSet<String> = client
         .os_templates(connection.location)
         .with_context(|| {
@@ -111,7 +152,6 @@ pub fn run(root: &MgrRoot, module_id: u64, dry_run: bool) -> Result<Option<Eleme
         .filter(|s| s.access == Access::All)
         .map(|s| s.name)
         .collect();
-    let config = config_document(&configurations);
     let syncs = [("ostempl", templates), ("recipe", scripts)]
         .into_iter()
         .map(|(param, offered)| {
@@ -230,6 +270,38 @@ mod tests {
     }
 
     #[test]
+    fn servers_without_owner_are_counted_per_label() {
+        let server = |id: u64, configuration: &str, owner: serde_json::Value| -> Server {
+            serde_json::from_value(serde_json::json!({
+                "id": id, "name": format!("srv-{id}"), "location_id": 1,
+                "configuration": configuration, "owner": owner
+            }))
+            .expect("server")
+        };
+        let label = "E5-2620-64Gb-2x1024NVMe";
+        let taken = serde_json::json!({"id": 57, "email": "a@example.com"});
+        let mut free = BTreeMap::new();
+        tally(
+            &mut free,
+            &[
+                server(1, label, serde_json::Value::Null),
+                server(2, label, taken),
+            ],
+        );
+        tally(
+            &mut free,
+            &[
+                server(3, " ", serde_json::Value::Null),
+                server(4, label, serde_json::Value::Null),
+            ],
+        );
+        assert_eq!(
+            free.into_iter().collect::<Vec<_>>(),
+            [("E5-2620-64Gb-2x1024NVMe".to_string(), 2)]
+        );
+    }
+
+    #[test]
     fn configurations_become_the_options_of_the_tariff_field() {
         let configurations = vec![
             ConfigurationSummary {
@@ -242,9 +314,9 @@ mod tests {
             },
         ];
         assert_eq!(
-            config_document(&configurations).to_xml(),
-            "<doc><slist name=\"configuration\"><msg key=\"manual\">manual: built from add-ons</msg>\
-             <msg key=\"i9-9900K-64Gb-2x1024NVMe\" free=\"3\">i9-9900K-64Gb-2x1024NVMe (3 free)</msg></slist></doc>"
+            slist(&configurations).to_xml(),
+            "<slist name=\"configuration\"><msg key=\"manual\">manual: built from add-ons</msg>\
+             <msg key=\"i9-9900K-64Gb-2x1024NVMe\" free=\"3\">i9-9900K-64Gb-2x1024NVMe (3 free)</msg></slist>"
         );
     }
 }

@@ -284,6 +284,15 @@ impl Service {
     }
 }
 
+/// The processing module this run works for, once read: the error kept on a running operation
+/// names it, so staff see which module failed.
+static LOADED_MODULE: std::sync::OnceLock<(u64, String)> = std::sync::OnceLock::new();
+
+/// The id and name of the processing module this run read, if it got that far.
+pub fn loaded_module() -> Option<&'static (u64, String)> {
+    LOADED_MODULE.get()
+}
+
 /// A processing module of this binary with its validated connection; refused when the module is
 /// another binary's. Its password becomes a log secret.
 pub fn load_module(
@@ -291,6 +300,8 @@ pub fn load_module(
     module_id: u64,
 ) -> Result<(ProcessingModule, Connection)> {
     let module = billing.db.processing_module(module_id, &billing.key)?;
+    // A run serves one module; the first one read is the one it reports for.
+    let _ = LOADED_MODULE.set((module.id, module.name.clone()));
     if module.module != MODULE_NAME {
         return fail(
             ErrorKind::ModuleConfig,

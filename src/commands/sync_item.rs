@@ -2,8 +2,10 @@
 //!
 //! An active service's server is kept on and a suspended one's off; an open whose install has
 //! finished is finished (params and `service.postopen`); an address changed in DCImanager
-//! updates the item's `ip`. Nothing is done while an operation runs on the server or while it
-//! is in maintenance mode: those belong to staff or to another command, and the log says so.
+//! updates the item's `ip`, and BILLmanager's IP list of a live service is made to hold exactly
+//! the server's addresses. Nothing is done while an operation runs on the server or while it
+//! is in maintenance mode: those belong to staff or to another command, and the log says so
+//! (the IP list, which only mirrors DCImanager in BILLmanager, is kept even then).
 //!
 //! Drift the module cannot fix (the server lost its owner, went to someone else, or is gone) is
 //! logged on every run and reported to staff as a BILLmanager task once: the kind reported is
@@ -17,11 +19,13 @@
 use anyhow::{Context, Result};
 
 use super::held::{self, Held, plan_document};
+use super::ip_list;
 use crate::billmgr::paths::MgrRoot;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
 use crate::provision::install::{self, InstallRecord};
+use crate::provision::ip_list::reconcile;
 use crate::provision::service_plan::{
     DRIFT_PARAM, DriftReport, ItemStatus, SyncAction, SyncItem, drift_report, sync_plan,
 };
@@ -68,8 +72,25 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
         },
     );
     let drift = drift_report(&actions, param(DRIFT_PARAM));
+    // BILLmanager's IP list follows the server of a live service that is the item's; an open
+    // still finishing fills it itself.
+    let live = matches!(status, ItemStatus::Active | ItemStatus::Suspended)
+        && !actions
+            .iter()
+            .any(|a| matches!(a, SyncAction::Drift(_) | SyncAction::FinishOpen));
+    let ip_list = match server.as_ref() {
+        Some(server) if live => Some((held.billing.db.service_ips(item)?, server)),
+        _ => None,
+    };
     if dry_run {
         let mut steps: Vec<String> = actions.iter().map(ToString::to_string).collect();
+        if let Some((listed, server)) = &ip_list {
+            steps.extend(
+                reconcile(listed, &server.ip)
+                    .iter()
+                    .map(ToString::to_string),
+            );
+        }
         match drift {
             DriftReport::Report(_) => steps.push("report the drift to staff with a task".into()),
             DriftReport::Reported(_) => {
@@ -117,6 +138,15 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
             // Logged above; drift is reported below, once.
             SyncAction::Nothing(_) | SyncAction::Drift(_) => {}
         }
+    }
+    if let Some((listed, server)) = &ip_list {
+        ip_list::apply(
+            &held.billing.mgrctl,
+            item,
+            listed,
+            &server.ip,
+            ip_list::server_domain(server),
+        )?;
     }
     match drift {
         DriftReport::Report(drift) => {

@@ -23,6 +23,11 @@ impl Client {
         self.perform("location", &[("location", json!(id))], "location")
     }
 
+    /// Every location, for the connection wizard's select.
+    pub fn locations(&self) -> Result<Vec<Location>> {
+        self.list_all("locations", "location", &ListQuery::default())
+    }
+
     pub fn rack(&self, id: u64) -> Result<Rack> {
         self.perform("rack", &[("rack", json!(id))], "rack")
     }

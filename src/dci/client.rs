@@ -15,7 +15,7 @@
 use std::fmt;
 use std::fs;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -219,6 +219,16 @@ pub struct Client {
     session: Mutex<Option<String>>,
     requests: AtomicU64,
     contract: Arc<Contract>,
+}
+
+/// Set once DCImanager has accepted a session of this process (a request with the token got an
+/// answer other than 401): the module's credentials work and DCImanager is reachable, which is
+/// what clears BILLmanager's "cannot connect" problem for the module (one run serves one module).
+static SESSION_ACCEPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether DCImanager accepted a session during this run.
+pub fn session_accepted() -> bool {
+    SESSION_ACCEPTED.load(Ordering::Relaxed)
 }
 
 /// One call, ready to be sent as often as retries need.
@@ -468,6 +478,9 @@ impl Client {
             );
             let token = self.renew_session(&token)?;
             reply = self.exchange(request, Some(&token))?;
+        }
+        if reply.status != 401 {
+            SESSION_ACCEPTED.store(true, Ordering::Relaxed);
         }
         self.accept(request, reply)
     }

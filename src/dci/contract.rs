@@ -33,6 +33,7 @@ pub const REQUESTS: &[(&str, &[&str])] = &[
     ("logout", &["token"]),
     ("user_key", &["user"]),
     ("location", &["location"]),
+    ("locations", &[]),
     ("rack", &["rack"]),
     ("servers", &[]),
     ("configurations", &[]),

@@ -36,6 +36,7 @@ pub enum Format {
 pub enum Command {
     Features,
     CheckConnection,
+    TuneConnection,
     Open { item: u64 },
     Suspend { item: u64 },
     Resume { item: u64 },
@@ -45,6 +46,7 @@ pub enum Command {
     GetServerConfig { module: u64 },
     SyncServer { module: u64 },
     TransitionControlpanel { item: u64 },
+    PricelistDynamicSettingsTune { module: u64 },
     Report { module: u64 },
 }
 
@@ -54,6 +56,7 @@ pub enum Command {
 pub const COMMANDS: &[&str] = &[
     "features",
     "check_connection",
+    "tune_connection",
     "open",
     "suspend",
     "resume",
@@ -63,6 +66,7 @@ pub const COMMANDS: &[&str] = &[
     "get_server_config",
     "sync_server",
     "transition_controlpanel",
+    "pricelist_dynamic_settings_tune",
 ];
 
 impl Command {
@@ -71,6 +75,7 @@ impl Command {
         match self {
             Command::Features => "features",
             Command::CheckConnection => "check_connection",
+            Command::TuneConnection => "tune_connection",
             Command::Open { .. } => "open",
             Command::Suspend { .. } => "suspend",
             Command::Resume { .. } => "resume",
@@ -80,6 +85,7 @@ impl Command {
             Command::GetServerConfig { .. } => "get_server_config",
             Command::SyncServer { .. } => "sync_server",
             Command::TransitionControlpanel { .. } => "transition_controlpanel",
+            Command::PricelistDynamicSettingsTune { .. } => "pricelist_dynamic_settings_tune",
             Command::Report { .. } => "report",
         }
     }
@@ -98,11 +104,32 @@ impl Command {
         }
     }
 
+    /// Whether BILLmanager's maintenance mode (`etc/billmgr.DoNothing`) stops the command.
+    ///
+    /// ISPsystem's C++ base skips only the commands that act on services (open, suspend,
+    /// resume, close, sync_item, and prolong, reopen, stat, setparam which this module does not
+    /// implement); reboot acts on a service the same way and is skipped too. Everything else
+    /// answers as usual: `features` above all (a core started during maintenance must still
+    /// learn the module), the forms' checks and tuners, Config and the administrator's report,
+    /// so BILLmanager's own pages keep working while services wait.
+    pub fn paused_in_maintenance(&self) -> bool {
+        matches!(
+            self,
+            Command::Open { .. }
+                | Command::Suspend { .. }
+                | Command::Resume { .. }
+                | Command::Close { .. }
+                | Command::SyncItem { .. }
+                | Command::Reboot { .. }
+        )
+    }
+
     /// The processing module the command acts on, if any.
     pub fn module(&self) -> Option<u64> {
         match *self {
             Command::GetServerConfig { module }
             | Command::SyncServer { module }
+            | Command::PricelistDynamicSettingsTune { module }
             | Command::Report { module } => Some(module),
             _ => None,
         }
@@ -113,7 +140,7 @@ impl Command {
 const VALUE_OPTIONS: &[(&str, &str)] = &[
     (
         "command",
-        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel; for administrators: report (with --module)",
+        "the operation: features, check_connection, tune_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, pricelist_dynamic_settings_tune; for administrators: report (with --module)",
     ),
     ("item", "the service (item) id"),
     ("module", "the processing module id"),
@@ -134,7 +161,7 @@ const VALUE_OPTIONS: &[(&str, &str)] = &[
         "userid",
         "user who started the change (accepted, unused by this module)",
     ),
-    ("itemtype", "product type (accepted, unused by this module)"),
+    ("itemtype", "product type; only dedic is served"),
     ("addon", "addon item id (accepted, unused by this module)"),
     ("password", "new password (accepted, unused by this module)"),
     ("format", "output of a run by hand: xml (default) or text"),
@@ -147,8 +174,9 @@ const ABOUT: &str = "BILLmanager processing module for dedicated servers in DCIm
 
 BILLmanager runs it as /usr/local/mgr5/processing/pmdci6 --command <cmd> [--item N] ...;
 an administrator may run the same commands by hand, with --dry-run to see the plan first.
-The log is var/pmdci6.log under the BILLmanager root; its level is set by the line
-`pmdci6 9` (debug) in etc/debug.conf. PMDCI6_MGR_ROOT replaces the root /usr/local/mgr5.";
+The log is var/pmdci6.log under the BILLmanager root; its level is set in etc/debug.conf by
+`pmdci6 9` (debug; also `pmdci6.* 9` or `* 9`), or per part: `pmdci6.dci`, `pmdci6.mgrctl`,
+`pmdci6.db`, `pmdci6.plan`. PMDCI6_MGR_ROOT replaces the root /usr/local/mgr5.";
 
 /// Stage one: keep the known options, drop unknown `--name value` pairs (and unknown flags).
 /// Returns the kept words and the dropped option names.
@@ -235,6 +263,15 @@ pub fn parse(args: &[String]) -> Result<Parsed> {
         Err(e) => return Err(usage(e.render().to_string().trim())),
     };
     let command = resolve_command(&matches)?;
+    if let Some(itemtype) = matches
+        .get_one::<String>("itemtype")
+        .filter(|t| *t != super::features::ITEMTYPE)
+    {
+        return Err(usage(format!(
+            "--itemtype {itemtype}: this module serves only {}",
+            super::features::ITEMTYPE
+        )));
+    }
     let format = match matches.get_one::<String>("format").map(String::as_str) {
         None | Some("xml") => Format::Xml,
         Some("text") => Format::Text,
@@ -258,6 +295,7 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
     Ok(match name.as_str() {
         "features" => Command::Features,
         "check_connection" => Command::CheckConnection,
+        "tune_connection" => Command::TuneConnection,
         "open" => Command::Open { item: item()? },
         "suspend" => Command::Suspend { item: item()? },
         "resume" => Command::Resume { item: item()? },
@@ -267,6 +305,9 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
         "get_server_config" => Command::GetServerConfig { module: module()? },
         "sync_server" => Command::SyncServer { module: module()? },
         "transition_controlpanel" => Command::TransitionControlpanel { item: item()? },
+        "pricelist_dynamic_settings_tune" => {
+            Command::PricelistDynamicSettingsTune { module: module()? }
+        }
         "report" => Command::Report { module: module()? },
         other => {
             return Err(usage(format!(

@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::error::{ErrorKind, ModuleError};
+use super::xml::Element;
 
 /// A field of the connection form.
 pub struct Param {
@@ -107,6 +108,24 @@ impl Connection {
         params: &BTreeMap<String, String>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self> {
+        Self::parse(params, env, true)
+    }
+
+    /// The connection of a form still being filled in, for logging in before a location is
+    /// chosen (the connection wizard lists the locations to choose from). Without a location
+    /// it is 0, which names no DCImanager location; nothing may read it.
+    pub fn for_login(
+        params: &BTreeMap<String, String>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
+        Self::parse(params, env, false)
+    }
+
+    fn parse(
+        params: &BTreeMap<String, String>,
+        env: &dyn Fn(&str) -> Option<String>,
+        location_required: bool,
+    ) -> Result<Self> {
         let get = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
         let required = |name: &str| {
             get(name).map(str::to_string).ok_or_else(|| {
@@ -118,12 +137,17 @@ impl Connection {
             .filter(|p| !p.is_empty())
             .cloned()
             .ok_or_else(|| config_error("the connection parameter 'password' is empty"))?;
-        let location_text = required("location")?;
-        let location = location_text.parse::<u64>().map_err(|_| {
-            config_error(format!(
-                "location '{location_text}' is not a DCImanager location id (a whole number)"
-            ))
-        })?;
+        let location = match get("location") {
+            None if !location_required => 0,
+            _ => {
+                let location_text = required("location")?;
+                location_text.parse::<u64>().map_err(|_| {
+                    config_error(format!(
+                        "location '{location_text}' is not a DCImanager location id (a whole number)"
+                    ))
+                })?
+            }
+        };
         let seconds = |name: &str, env_name: &str, default: Duration| -> Result<Duration> {
             match env(env_name).or_else(|| get(name).map(str::to_string)) {
                 None => Ok(default),
@@ -157,55 +181,29 @@ impl Connection {
     }
 }
 
-/// The values of the connection form that `check_connection` receives on stdin:
-/// `<doc><processingmodule><id>..</id><url>..</url>...</processingmodule></doc>`. Leaf elements
-/// directly under `doc` are accepted too, since BILLmanager versions differ in the wrapper.
-pub fn params_from_form_xml(xml: &str) -> Result<BTreeMap<String, String>> {
-    use quick_xml::events::Event;
+/// The values of the connection form that `check_connection` and `tune_connection` receive on
+/// stdin: `<doc><processingmodule><id>..</id><url>..</url>...</processingmodule></doc>`. Leaf
+/// elements directly under `doc` are accepted too, since BILLmanager versions differ in the
+/// wrapper (the wizard's tuner gets them under `doc`). Values are kept as typed (a password may
+/// begin or end with a space).
+pub fn params_from_form(form: &Element) -> BTreeMap<String, String> {
+    let wrapped = form.find("processingmodule");
+    PARAMS
+        .iter()
+        .filter_map(|param| {
+            let field = wrapped
+                .and_then(|w| w.find(param.name))
+                .or_else(|| form.find(param.name))?;
+            Some((param.name.to_string(), field.text.clone()))
+        })
+        .collect()
+}
 
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut path: Vec<String> = Vec::new();
-    let mut params = BTreeMap::new();
-    let mut text = String::new();
-    loop {
-        let event = reader.read_event().map_err(|e| {
-            form_error(format!(
-                "the connection form on stdin is not XML: {e} at byte {}",
-                reader.buffer_position()
-            ))
-        })?;
-        match event {
-            Event::Start(start) => {
-                path.push(String::from_utf8_lossy(start.name().as_ref()).into_owned());
-                text.clear();
-            }
-            Event::Text(t) => text.push_str(
-                &t.xml_content()
-                    .map_err(|e| form_error(format!("bad text in the connection form: {e}")))?,
-            ),
-            Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
-            Event::GeneralRef(r) => {
-                let name = String::from_utf8_lossy(&r).into_owned();
-                let entity = format!("&{name};");
-                let resolved = quick_xml::escape::unescape(&entity)
-                    .map_err(|e| form_error(format!("bad entity in the connection form: {e}")))?;
-                text.push_str(&resolved);
-            }
-            Event::End(_) => {
-                if let Some(name) = path.pop() {
-                    let parent = path.last().map(String::as_str);
-                    if matches!(parent, Some("processingmodule") | Some("doc"))
-                        && PARAMS.iter().any(|p| p.name == name)
-                    {
-                        params.insert(name, std::mem::take(&mut text));
-                    }
-                }
-                text.clear();
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
+/// [`params_from_form`] of a form that must hold at least one connection parameter.
+pub fn params_from_form_xml(xml: &str) -> Result<BTreeMap<String, String>> {
+    let form = Element::parse(xml)
+        .map_err(|e| form_error(format!("the connection form on stdin is not XML: {e}")))?;
+    let params = params_from_form(&form);
     if params.is_empty() {
         return Err(form_error(
             "the connection form on stdin holds none of the connection parameters (url, username, password, location)",

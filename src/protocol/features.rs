@@ -10,6 +10,10 @@ use super::xml::Element;
 
 pub const ITEMTYPE: &str = "dedic";
 
+/// Features that are switches, not commands: `pricelist_dynamic_settings` tells BILLmanager
+/// that the tariff form's selects are filled by `pricelist_dynamic_settings_tune`.
+pub const SWITCHES: &[&str] = &["pricelist_dynamic_settings"];
+
 pub fn document() -> Element {
     let params = PARAMS.iter().map(|p| {
         let param = Element::new("param").attr("name", p.name);
@@ -22,6 +26,7 @@ pub fn document() -> Element {
     let features = COMMANDS
         .iter()
         .filter(|name| **name != "features")
+        .chain(SWITCHES)
         .map(|name| Element::new("feature").attr("name", *name));
     Element::new("doc")
         .child(Element::new("itemtypes").child(Element::new("itemtype").attr("name", ITEMTYPE)))

@@ -73,3 +73,43 @@ fn features_list_every_command_but_features() {
     }
     assert!(!xml.contains("<feature name=\"features\"/>"));
 }
+
+/// The elements named `name` anywhere under `element`.
+fn all_named<'a>(element: &'a Element, name: &str, found: &mut Vec<&'a Element>) {
+    if element.name == name {
+        found.push(element);
+    }
+    for child in &element.children {
+        all_named(child, name, found);
+    }
+}
+
+#[test]
+fn module_xml_is_well_formed_with_the_selects_the_tuners_fill() {
+    let doc = Element::parse(MODULE_XML).expect("the module XML is well-formed");
+    assert_eq!(doc.name, "mgrdata");
+    let mut selects = Vec::new();
+    all_named(&doc, "select", &mut selects);
+    let names: Vec<&str> = selects
+        .iter()
+        .filter_map(|s| s.attr_value("name"))
+        .collect();
+    // `location` is filled by tune_connection, `configuration` by pricelist_dynamic_settings_tune.
+    assert_eq!(names, ["location", "configuration"]);
+    let xml = document().to_xml();
+    for feature in [
+        "tune_connection",
+        "pricelist_dynamic_settings",
+        "pricelist_dynamic_settings_tune",
+    ] {
+        assert!(
+            xml.contains(&format!("<feature name=\"{feature}\"/>")),
+            "{feature}"
+        );
+    }
+    for lang in ["en", "ru"] {
+        let section = lang_section(lang);
+        assert!(section.contains("<messages name=\"pricelist.pmdci6\">"));
+        assert!(section.contains("<msg name=\"configuration\">"), "{lang}");
+    }
+}

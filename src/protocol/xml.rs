@@ -45,6 +45,112 @@ impl Element {
         self
     }
 
+    /// The value of the attribute `name`.
+    pub fn attr_value(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The form with `slist` as the options of its select: a form tuner's answer. An `slist` of
+    /// the same name sent with the form is replaced, so the select never lists twice.
+    pub fn with_slist(mut self, slist: Element) -> Element {
+        let name = slist.attr_value("name").map(str::to_string);
+        self.children
+            .retain(|c| !(c.name == "slist" && c.attr_value("name") == name.as_deref()));
+        self.child(slist)
+    }
+
+    /// The first child named `name`.
+    pub fn find(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// The text of the first child named `name`, trimmed; `None` when absent or empty.
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.find(name)
+            .map(|c| c.text.trim())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// Reads a whole document into its root element, for the form tuners that must print back
+    /// every field BILLmanager sent. Whitespace between elements is dropped (forms carry no
+    /// mixed content); comments, the declaration and processing instructions are not kept.
+    pub fn parse(xml: &str) -> Result<Element, String> {
+        use quick_xml::events::{BytesStart, Event};
+
+        fn open(start: &BytesStart) -> Result<Element, String> {
+            let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+            let mut element = Element::new(name);
+            for attr in start.attributes() {
+                let attr = attr.map_err(|e| format!("bad attribute: {e}"))?;
+                let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
+                let value = attr
+                    .unescape_value()
+                    .map_err(|e| format!("bad attribute value: {e}"))?;
+                element = element.attr(key, value.into_owned());
+            }
+            Ok(element)
+        }
+
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut stack: Vec<Element> = Vec::new();
+        let mut root: Option<Element> = None;
+        let at = |reader: &quick_xml::Reader<&[u8]>| reader.buffer_position();
+        loop {
+            let event = reader
+                .read_event()
+                .map_err(|e| format!("{e} at byte {}", at(&reader)))?;
+            let finished = match event {
+                Event::Start(start) => {
+                    stack.push(open(&start)?);
+                    None
+                }
+                Event::Empty(start) => Some(open(&start)?),
+                Event::End(_) => stack.pop(),
+                Event::Text(text) => {
+                    let text = text.xml_content().map_err(|e| format!("bad text: {e}"))?;
+                    if let Some(top) = stack.last_mut() {
+                        top.text.push_str(&text);
+                    }
+                    None
+                }
+                Event::CData(text) => {
+                    if let Some(top) = stack.last_mut() {
+                        top.text.push_str(&String::from_utf8_lossy(&text));
+                    }
+                    None
+                }
+                Event::GeneralRef(name) => {
+                    let entity = format!("&{};", String::from_utf8_lossy(&name));
+                    let resolved = quick_xml::escape::unescape(&entity)
+                        .map_err(|e| format!("bad entity {entity}: {e}"))?;
+                    if let Some(top) = stack.last_mut() {
+                        top.text.push_str(&resolved);
+                    }
+                    None
+                }
+                Event::Eof => break,
+                _ => None,
+            };
+            if let Some(mut element) = finished {
+                if element.text.trim().is_empty() {
+                    element.text.clear();
+                }
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(element),
+                    None if root.is_none() => root = Some(element),
+                    None => return Err("more than one root element".into()),
+                }
+            }
+        }
+        if !stack.is_empty() {
+            return Err(format!("<{}> is never closed", stack[stack.len() - 1].name));
+        }
+        root.ok_or_else(|| "no element".into())
+    }
+
     /// The element serialised without declaration.
     pub fn to_xml(&self) -> String {
         let mut out = Vec::new();
@@ -96,6 +202,45 @@ pub fn error_document(error_type: &str, object: &str, value: &str) -> Element {
     )
 }
 
+/// The error kept on a running operation (`runningoperation.edit errorxml=`), in the shape
+/// ISPsystem's C++ base writes it, so staff see in BILLmanager which module failed, when and
+/// why: `<doc><processingmodule date id name><error date type object value>` with the
+/// parameters of [`error_document`] and `<log>` (the run's last log lines)
+/// `</error></processingmodule></doc>`. `id` and `name` are the processing module's when the
+/// run knows them; without a name the element names the binary.
+pub fn running_operation_error(
+    date: &str,
+    id: Option<u64>,
+    name: Option<&str>,
+    error: &Element,
+    log: &str,
+) -> Element {
+    let mut wrapper = Element::new("processingmodule").attr("date", date);
+    if let Some(id) = id {
+        wrapper = wrapper.attr("id", id.to_string());
+    }
+    wrapper = wrapper.attr("name", name.unwrap_or("pmdci6"));
+    let errors = error
+        .children
+        .iter()
+        .filter(|c| c.name == "error")
+        .map(|e| {
+            let value = e
+                .children
+                .iter()
+                .find(|p| p.attr_value("name") == Some("value"))
+                .map(|p| p.text.clone())
+                .unwrap_or_default();
+            let mut detailed = Element::new("error").attr("date", date);
+            detailed.attrs.extend(e.attrs.iter().cloned());
+            detailed
+                .attr("value", value)
+                .children(e.children.iter().cloned())
+                .child(Element::new("log").text(log))
+        });
+    Element::new("doc").child(wrapper.children(errors))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +252,49 @@ mod tests {
             doc.to_xml(),
             "<doc><a x=\"1&lt;&quot;2&quot;\">a&amp;b</a></doc>"
         );
+    }
+
+    #[test]
+    fn parse_reads_back_what_write_writes() {
+        let xml = "<?xml version=\"1.0\"?>\n<doc a=\"1 &amp; 2\">\n  <x>t&lt;1</x><y/><z><![CDATA[<raw>]]></z>\n</doc>";
+        let doc = Element::parse(xml).expect("parsed");
+        assert_eq!(
+            doc.to_xml(),
+            "<doc a=\"1 &amp; 2\"><x>t&lt;1</x><y/><z>&lt;raw&gt;</z></doc>"
+        );
+        assert_eq!(doc.child_text("x"), Some("t<1"));
+        assert_eq!(doc.child_text("y"), None);
+        assert_eq!(Element::parse(&doc.to_xml()).expect("again"), doc);
+    }
+
+    #[test]
+    fn parse_refuses_what_is_not_one_document() {
+        assert!(Element::parse("not xml").is_err());
+        assert!(Element::parse("<a><b></a>").is_err());
+        assert!(Element::parse("<a/><b/>").is_err());
+        assert!(Element::parse("<a>").is_err());
+    }
+
+    #[test]
+    fn running_operation_error_names_the_module_and_carries_the_log() {
+        let error = error_document("no_pool", "server srv-1", "no pool");
+        let doc = running_operation_error(
+            "2026-12-03 08:00:00",
+            Some(4),
+            Some("DCImanager 6"),
+            &error,
+            "line 1\nline 2\n",
+        );
+        assert_eq!(
+            doc.to_xml(),
+            "<doc><processingmodule date=\"2026-12-03 08:00:00\" id=\"4\" name=\"DCImanager 6\">\
+             <error date=\"2026-12-03 08:00:00\" type=\"no_pool\" object=\"server srv-1\" value=\"no pool\">\
+             <param name=\"object\" type=\"msg\" msg=\"server srv-1\">server srv-1</param>\
+             <param name=\"value\">no pool</param><log>line 1\nline 2\n</log></error>\
+             </processingmodule></doc>"
+        );
+        let anonymous = running_operation_error("d", None, None, &error, "").to_xml();
+        assert!(anonymous.starts_with("<doc><processingmodule date=\"d\" name=\"pmdci6\"><error"));
     }
 
     #[test]

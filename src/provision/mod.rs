@@ -11,14 +11,18 @@
 //! - [`ownership`]: owner and notes marks, the guard of every command on an existing server;
 //! - [`open_plan`], [`close_plan`], [`service_plan`]: the steps still to do, from the real state;
 //! - [`server_state`]: facts about a server the plans share;
-//! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services.
+//! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services;
+//! - [`domain`]: the tariff's domain template filled for an order without a domain;
+//! - [`ip_list`]: BILLmanager's IP list of a service kept equal to its server's addresses.
 
 pub mod action;
 pub mod availability;
 pub mod close_plan;
 pub mod closest;
+pub mod domain;
 pub mod drift;
 pub mod install;
+pub mod ip_list;
 pub mod item_status;
 pub mod label;
 pub mod matching;

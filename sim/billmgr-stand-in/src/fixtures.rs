@@ -183,6 +183,35 @@ pub struct RunningOperationRow {
     pub errorxml: Option<String>,
 }
 
+/// A problem on the administrator's dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemRow {
+    pub name: String,
+    /// The object it concerns (a processing module's id).
+    pub object: u64,
+    pub level: Option<String>,
+    /// The `param_*` fields, without the prefix.
+    pub params: BTreeMap<String, String>,
+    pub resolved: bool,
+}
+
+/// A row of a service's IP list (BILLmanager's table `ip`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpRow {
+    pub id: u64,
+    /// The add-on item the slot belongs to.
+    pub addon: u64,
+    /// The address; empty for an empty slot.
+    pub name: String,
+    /// 1 empty slot, 2 in use.
+    pub status: i32,
+    pub mask: Option<String>,
+    pub gateway: Option<String>,
+    pub domain: Option<String>,
+    /// Confirmed by `service.ip.add.commit`.
+    pub committed: bool,
+}
+
 /// A value of a product-type param (an OS template, a script) and the modules it is bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamValueRow {
@@ -417,6 +446,100 @@ impl TestDb {
             bail!("no item {item} to add a running operation to");
         }
         Ok(conn.last_insert_id())
+    }
+
+    /// `count` empty IP slots for the service `item` in its add-on of product type `itemtype`
+    /// (`ip` or `ipv6`), as BILLmanager creates them for the ordered addresses. The add-on item
+    /// is created when the service has none yet (an amount included in the tariff).
+    pub fn add_ip_slots(&self, item: u64, itemtype: &str, count: usize) -> Result<Vec<u64>> {
+        let mut conn = self.conn();
+        let existing: Option<u64> = conn.exec_first(
+            "SELECT a.id FROM item a JOIN pricelist p ON p.id = a.pricelist
+             JOIN itemtype t ON t.id = p.itemtype WHERE a.parent = ? AND t.intname = ?",
+            (item, itemtype),
+        )?;
+        let addon = match existing {
+            Some(addon) => addon,
+            None => {
+                conn.exec_drop(
+                    "INSERT INTO item (name, account, pricelist, processingmodule, status, parent)
+                     SELECT t.intname, i.account, p.id, i.processingmodule, i.status, i.id
+                     FROM item i JOIN pricelist p ON p.parent = i.pricelist
+                     JOIN itemtype t ON t.id = p.itemtype WHERE i.id = ? AND t.intname = ?",
+                    (item, itemtype),
+                )
+                .with_context(|| format!("adding the {itemtype} add-on to item {item}"))?;
+                if conn.affected_rows() == 0 {
+                    bail!("the tariff of item {item} has no {itemtype} add-on");
+                }
+                conn.last_insert_id()
+            }
+        };
+        (0..count)
+            .map(|_| {
+                conn.exec_drop("INSERT INTO ip (item) VALUES (?)", (addon,))
+                    .context("adding an IP slot")?;
+                Ok(conn.last_insert_id())
+            })
+            .collect()
+    }
+
+    /// Every problem registered, in order.
+    pub fn problems(&self) -> Result<Vec<ProblemRow>> {
+        type Row = (String, u64, Option<String>, Option<String>, String);
+        let rows: Vec<Row> = self.conn().exec(
+            "SELECT name, objid, level, params, resolved FROM problem ORDER BY id",
+            (),
+        )?;
+        rows.into_iter()
+            .map(|(name, object, level, params, resolved)| {
+                let params = match params {
+                    Some(text) => serde_json::from_str(&text).context("problem params")?,
+                    None => BTreeMap::new(),
+                };
+                Ok(ProblemRow {
+                    name,
+                    object,
+                    level,
+                    params,
+                    resolved: resolved == "on",
+                })
+            })
+            .collect()
+    }
+
+    /// The IP list of the service `item`, in id order.
+    pub fn service_ips(&self, item: u64) -> Result<Vec<IpRow>> {
+        type Row = (
+            u64,
+            u64,
+            String,
+            i32,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+        );
+        let rows: Vec<Row> = self.conn().exec(
+            "SELECT ip.id, ip.item, ip.name, ip.status, ip.mask, ip.gateway, ip.domain, ip.committed
+             FROM ip JOIN item a ON a.id = ip.item WHERE a.parent = ? ORDER BY ip.id",
+            (item,),
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, addon, name, status, mask, gateway, domain, committed)| IpRow {
+                    id,
+                    addon,
+                    name,
+                    status,
+                    mask,
+                    gateway,
+                    domain,
+                    committed: committed == "on",
+                },
+            )
+            .collect())
     }
 
     pub fn set_try_count(&self, running_operation: u64, trycount: i32) -> Result<()> {

@@ -27,7 +27,8 @@ mod root;
 mod store;
 
 pub use fixtures::{
-    AddonKind, AddonSpec, ItemRow, ParamValueRow, RunningOperationRow, TaskRow, item_status,
+    AddonKind, AddonSpec, IpRow, ItemRow, ParamValueRow, ProblemRow, RunningOperationRow, TaskRow,
+    item_status,
 };
 pub use mariadb::{DB_PASSWORD, DB_USER, MariaDb, TestDb};
 pub use mgrctl::{MgrctlCall, main as mgrctl_main};

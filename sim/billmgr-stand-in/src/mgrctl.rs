@@ -32,6 +32,9 @@ pub(crate) const CRYPT_KEY: &str = "etc/billmgr.pem";
 const STATUS_ACTIVE: i32 = 2;
 const STATUS_SUSPENDED: i32 = 3;
 const STATUS_DELETED: i32 = 4;
+/// `ip.status` of an empty slot and of an address in use.
+const IP_EMPTY_SLOT: i32 = 1;
+const IP_IN_USE: i32 = 2;
 
 /// The test database, as `etc/stand-in.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -245,6 +248,11 @@ impl Billmgr {
             "service.dropparam" => self.drop_param(func, params),
             "service.setstatus" => self.set_service_status(params),
             "service.setexpiredate" => self.set_expire_date(params),
+            "service.ip.add" => self.add_ip(func, params),
+            "service.ip.add.commit" => self.commit_ip(func, params),
+            "service.ip.del" => self.delete_ip(func, params),
+            "problems.register" => self.register_problem(func, params),
+            "problems.resolve" => self.resolve_problem(func, params),
             "runningoperation.edit" => self.edit_running_operation(func, params),
             "runningoperation.setmanual" => self.set_manual(params),
             "task.gettype" => self.task_type(params),
@@ -414,6 +422,131 @@ impl Billmgr {
             "<ok/><id>{}</id>",
             self.conn.last_insert_id()
         )))
+    }
+
+    /// A problem on the dashboard: registering one that is there again updates it.
+    fn register_problem(&mut self, func: &str, params: &Params) -> Answer {
+        params.require_sok(func)?;
+        let name = params.required("name")?;
+        let object = params.id("id")?;
+        let fields: BTreeMap<&str, &str> = params
+            .0
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("param_")?, v.as_str())))
+            .collect();
+        let fields = serde_json::to_string(&fields).context("the problem's params")?;
+        self.conn
+            .exec_drop(
+                "INSERT INTO problem (name, objid, level, params) VALUES (?, ?, ?, ?)
+                 ON DUPLICATE KEY UPDATE level = VALUES(level), params = VALUES(params), resolved = 'off'",
+                (name, object, params.get("level"), fields),
+            )
+            .context("registering the problem")?;
+        Ok(ok())
+    }
+
+    fn resolve_problem(&mut self, func: &str, params: &Params) -> Answer {
+        params.require_sok(func)?;
+        let name = params.required("name")?;
+        let object = params.id("id")?;
+        self.conn
+            .exec_drop(
+                "UPDATE problem SET resolved = 'on' WHERE name = ? AND objid = ?",
+                (name, object),
+            )
+            .context("resolving the problem")?;
+        if self.conn.affected_rows() == 0 {
+            return Err(ApiError::new(
+                "missing",
+                "problem",
+                format!("no problem {name} for {object}"),
+            ));
+        }
+        Ok(ok())
+    }
+
+    /// Fills the empty slot `elid` of a service's IP list; answers the row's id as `ip.id`.
+    /// An address already in the IP list (of any service) is refused, as BILLmanager keeps each
+    /// address once, so a module that adds twice shows in the test.
+    fn add_ip(&mut self, func: &str, params: &Params) -> Answer {
+        params.require_sok(func)?;
+        let slot = params.id("elid")?;
+        let address = params.required("ip")?;
+        let status: Option<i32> = self
+            .conn
+            .exec_first("SELECT status FROM ip WHERE id = ?", (slot,))
+            .context("reading the IP slot")?;
+        match status {
+            None => {
+                return Err(ApiError::new("missing", "ip", format!("no IP slot {slot}")));
+            }
+            Some(status) if status != IP_EMPTY_SLOT => {
+                return Err(ApiError::new(
+                    "exists",
+                    "ip",
+                    format!("IP slot {slot} is not empty"),
+                ));
+            }
+            Some(_) => {}
+        }
+        let holder: Option<u64> = self
+            .conn
+            .exec_first("SELECT id FROM ip WHERE name = ?", (address,))
+            .context("looking the address up")?;
+        if let Some(holder) = holder {
+            return Err(ApiError::new(
+                "exists",
+                "ip",
+                format!("address {address} is in the IP list already (row {holder})"),
+            ));
+        }
+        self.conn
+            .exec_drop(
+                "UPDATE ip SET name = ?, status = ?, mask = ?, gateway = ?, domain = ? WHERE id = ?",
+                (
+                    address,
+                    IP_IN_USE,
+                    params.get("mask"),
+                    params.get("gateway"),
+                    params.get("domain"),
+                    slot,
+                ),
+            )
+            .context("filling the IP slot")?;
+        Ok(document(&format!("<ip.id>{slot}</ip.id>")))
+    }
+
+    fn commit_ip(&mut self, func: &str, params: &Params) -> Answer {
+        params.require_sok(func)?;
+        let id = params.id("elid")?;
+        self.conn
+            .exec_drop(
+                "UPDATE ip SET committed = 'on' WHERE id = ? AND status = ?",
+                (id, IP_IN_USE),
+            )
+            .context("committing the address")?;
+        if self.conn.affected_rows() == 0 {
+            return Err(ApiError::new(
+                "missing",
+                "ip",
+                format!("no address in use with id {id} to commit"),
+            ));
+        }
+        Ok(ok())
+    }
+
+    /// Releases row `elid`: BILLmanager keeps one slot per ordered address, so the row becomes an
+    /// empty slot again.
+    fn delete_ip(&mut self, func: &str, params: &Params) -> Answer {
+        params.require_sok(func)?;
+        let id = self.existing("ip", params.id("elid")?)?;
+        self.conn
+            .exec_drop(
+                "UPDATE ip SET name = '', status = ?, mask = NULL, gateway = NULL, domain = NULL, committed = 'off' WHERE id = ?",
+                (IP_EMPTY_SLOT, id),
+            )
+            .context("releasing the address")?;
+        Ok(ok())
     }
 
     fn set_config(&mut self, params: &Params) -> Answer {

@@ -160,6 +160,32 @@ CREATE TABLE itemcryptedparam (
     UNIQUE KEY (item, intname)
 );
 
+-- A service's IP list: one row per address slot of its IP add-on items (product types ip,
+-- ipv6); status 1 is an empty slot, 2 an address in use. committed: stand-in, whether
+-- service.ip.add.commit confirmed the address.
+CREATE TABLE ip (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    item INT NOT NULL,
+    name VARCHAR(64) NOT NULL DEFAULT '',
+    status INT NOT NULL DEFAULT 1,
+    mask VARCHAR(64) NULL,
+    gateway VARCHAR(64) NULL,
+    domain VARCHAR(255) NULL,
+    committed ENUM('on', 'off') NOT NULL DEFAULT 'off'
+);
+
+-- Problems on the administrator's dashboard (problems.register), one per name and object;
+-- params: the param_* fields as JSON. resolved: stand-in, set by problems.resolve.
+CREATE TABLE problem (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(64) NOT NULL,
+    objid INT NOT NULL,
+    level VARCHAR(16) NULL,
+    params TEXT NULL,
+    resolved ENUM('on', 'off') NOT NULL DEFAULT 'off',
+    UNIQUE KEY (name, objid)
+);
+
 -- manual, errorxml: stand-in; what runningoperation.setmanual and runningoperation.edit stored.
 CREATE TABLE runningoperation (
     id INT AUTO_INCREMENT PRIMARY KEY,

@@ -656,3 +656,129 @@ fn fixtures_store_addons_the_way_billmanager_does() {
     );
     assert!(db.add_running_operation(999_999).is_err());
 }
+
+#[test]
+fn ip_list_slots_are_filled_committed_and_released_once_per_address() {
+    let w = world("ip_list");
+    let account = w.db.add_account("ip@example.com").unwrap();
+    let tariff =
+        w.db.add_tariff("manual", &[AddonSpec::integer("ip", "unit").included(2)])
+            .unwrap();
+    let item =
+        w.db.add_item(w.module, account, tariff, item_status::ACTIVE, &[], &[])
+            .unwrap();
+    let slots = w.db.add_ip_slots(item, "ip", 2).unwrap();
+    let (first, second) = (slots[0].to_string(), slots[1].to_string());
+    let add = |slot: &str, address: &str| {
+        mgrctl(
+            &w.root,
+            "service.ip.add",
+            &[
+                ("sok", "ok"),
+                ("elid", slot),
+                ("ip", address),
+                ("mask", "255.255.255.0"),
+            ],
+        )
+    };
+
+    let answer = add(&first, "192.0.2.10");
+    assert!(answer.ok, "{}", answer.xml);
+    assert!(
+        answer.xml.contains(&format!("<ip.id>{first}</ip.id>")),
+        "{}",
+        answer.xml
+    );
+    ok(
+        &w.root,
+        "service.ip.add.commit",
+        &[("sok", "ok"), ("elid", &first)],
+    );
+    let rows = w.db.service_ips(item).unwrap();
+    assert_eq!(rows[0].name, "192.0.2.10");
+    assert_eq!(rows[0].status, 2);
+    assert!(rows[0].committed);
+    assert_eq!(rows[0].mask.as_deref(), Some("255.255.255.0"));
+    assert_eq!(rows[1].status, 1);
+
+    // A filled slot, an address listed already, an empty slot's commit: refused.
+    assert!(!add(&first, "192.0.2.11").ok);
+    assert!(!add(&second, "192.0.2.10").ok);
+    assert!(
+        !mgrctl(
+            &w.root,
+            "service.ip.add.commit",
+            &[("sok", "ok"), ("elid", &second)]
+        )
+        .ok
+    );
+
+    // Released: the row is an empty slot again, and the address may be listed anew.
+    ok(
+        &w.root,
+        "service.ip.del",
+        &[("sok", "ok"), ("elid", &first)],
+    );
+    let rows = w.db.service_ips(item).unwrap();
+    assert_eq!(
+        (rows[0].name.as_str(), rows[0].status, rows[0].committed),
+        ("", 1, false)
+    );
+    assert!(add(&second, "192.0.2.10").ok);
+    assert!(
+        !mgrctl(
+            &w.root,
+            "service.ip.del",
+            &[("sok", "ok"), ("elid", "999999")]
+        )
+        .ok
+    );
+}
+
+#[test]
+fn problems_are_registered_once_per_name_and_object_and_resolved() {
+    let w = world("problems");
+    let module = w.module.to_string();
+    let register = |message: &str| {
+        ok(
+            &w.root,
+            "problems.register",
+            &[
+                ("name", "processingmodule_connect"),
+                ("id", &module),
+                ("param_pm_name", "DCImanager"),
+                ("param_errormsg", message),
+                ("sok", "ok"),
+                ("level", "error"),
+            ],
+        )
+    };
+    register("refused");
+    register("refused again");
+    let problems = w.db.problems().unwrap();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(
+        problems[0].params.get("errormsg").map(String::as_str),
+        Some("refused again")
+    );
+    assert_eq!(
+        problems[0].params.get("pm_name").map(String::as_str),
+        Some("DCImanager")
+    );
+    assert!(!problems[0].resolved);
+    let resolve = [
+        ("name", "processingmodule_connect"),
+        ("id", module.as_str()),
+        ("sok", "ok"),
+    ];
+    ok(&w.root, "problems.resolve", &resolve);
+    assert!(w.db.problems().unwrap()[0].resolved);
+    assert!(
+        !mgrctl(
+            &w.root,
+            "problems.resolve",
+            &[("name", "other"), ("id", "1"), ("sok", "ok")]
+        )
+        .ok
+    );
+}
