@@ -71,14 +71,8 @@ fn run(args: &[String]) -> ExitCode {
         peak_memory().unwrap_or_else(|| "unknown".into())
     );
     match outcome {
-        Ok(output) => {
-            match output {
-                Some(commands::Output::Xml(document)) => print_document(&document),
-                Some(commands::Output::Text(text)) => print!("{text}"),
-                None => {}
-            }
-            ExitCode::SUCCESS
-        }
+        Ok(Some(output)) => print_output(output),
+        Ok(None) => ExitCode::SUCCESS,
         Err(err) => report_failure(&root, Some(&invocation), name, &err),
     }
 }
@@ -103,6 +97,19 @@ fn settle_connection_problem(root: &MgrRoot, outcome: &anyhow::Result<Option<com
         _ if dci::client::session_accepted() => problems::clear(root, *module),
         _ => {}
     }
+}
+
+/// Prints a command's answer; a report whose verdict is a failure exits 1.
+fn print_output(output: commands::Output) -> ExitCode {
+    match output {
+        commands::Output::Xml(document) => print_document(&document),
+        commands::Output::Text(text) => print!("{text}"),
+        commands::Output::Failed(report) => {
+            print_output(*report);
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// Writes a document to stdout. A closed stdout (BILLmanager gone) leaves nothing to tell.

@@ -10,6 +10,7 @@ mod ip_list;
 mod network;
 pub mod open;
 mod order;
+mod probe;
 pub mod pricelist_dynamic_settings_tune;
 pub mod reboot;
 mod report;
@@ -39,6 +40,9 @@ pub enum Output {
     Xml(Element),
     /// A report for a person (`--format text`).
     Text(String),
+    /// A report whose verdict is a failure (probe found differences): printed as it is, and
+    /// the run exits 1.
+    Failed(Box<Output>),
 }
 
 /// Runs the command; `Some` is what to print on stdout. Service commands print nothing: they
@@ -114,6 +118,10 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
         ),
         Command::Open { item } => return open::run(root, invocation, item),
         Command::Report { module } => return report::run(root, invocation, module).map(Some),
+        Command::Probe {
+            module,
+            ref swagger,
+        } => return probe::run(root, invocation, module, swagger.as_deref()).map(Some),
         Command::Suspend { item } => suspend::run(root, item, ro, dry_run)?,
         Command::Resume { item } => resume::run(root, item, ro, dry_run)?,
         Command::Close { item } => close::run(root, item, ro, dry_run)?,

@@ -367,6 +367,32 @@ impl Client {
         self.decode(&request, &body, |contract, body| contract.read(kind, body))
     }
 
+    /// The answer of the contract's GET request `name` as DCImanager gave it, for `probe`. Any
+    /// other method is refused: probe never changes anything.
+    pub fn fetch(
+        &self,
+        name: &'static str,
+        values: &[(&str, Value)],
+        query: Vec<(&'static str, String)>,
+    ) -> Result<Value> {
+        let request = self.request(name, values, query)?;
+        if request.method != Method::Get {
+            return fail(
+                ErrorKind::ModuleConfig,
+                format!("requests.{name}"),
+                format!(
+                    "requests.{name} of {} is a {}: only GET requests are read to check the contract",
+                    self.contract.source,
+                    request.method.as_str()
+                ),
+            );
+        }
+        let body = self.call(&request)?;
+        self.decode(&request, &body, |_, body| {
+            serde_json::from_slice(body).map_err(|err| err.to_string())
+        })
+    }
+
     /// A 404 the module concludes itself (a list read of one object that does not hold it), in
     /// the shape [`is_not_found`] recognises.
     pub(super) fn not_found(&self, name: &'static str, message: String) -> anyhow::Error {

@@ -556,6 +556,11 @@ impl Contract {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// Every request, for `probe`.
+    pub fn requests(&self) -> impl Iterator<Item = (&'static str, &RequestEntry)> {
+        self.requests.iter().map(|(name, entry)| (*name, entry))
+    }
+
     /// Every field of an answer kind with its pointer (`""`: not given), for `probe`.
     pub fn answer_fields(&self, kind: &str) -> impl Iterator<Item = (&'static str, &str)> {
         self.answers.get(kind).into_iter().flat_map(|fields| {

@@ -6,6 +6,7 @@ pub mod address;
 pub mod api;
 pub mod calls;
 pub mod client;
+pub mod conformance;
 pub mod contract;
 pub mod filter;
 pub mod token_cache;

@@ -48,6 +48,11 @@ pub enum Command {
     TransitionControlpanel { item: u64 },
     PricelistDynamicSettingsTune { module: u64 },
     Report { module: u64 },
+    /// For administrators: the module's DCImanager contract against the installation.
+    Probe {
+        module: u64,
+        swagger: Option<std::path::PathBuf>,
+    },
 }
 
 /// Every `--command` value BILLmanager may call; `features` declares all of them but itself.
@@ -87,6 +92,7 @@ impl Command {
             Command::TransitionControlpanel { .. } => "transition_controlpanel",
             Command::PricelistDynamicSettingsTune { .. } => "pricelist_dynamic_settings_tune",
             Command::Report { .. } => "report",
+            Command::Probe { .. } => "probe",
         }
     }
 
@@ -130,7 +136,8 @@ impl Command {
             Command::GetServerConfig { module }
             | Command::SyncServer { module }
             | Command::PricelistDynamicSettingsTune { module }
-            | Command::Report { module } => Some(module),
+            | Command::Report { module }
+            | Command::Probe { module, .. } => Some(module),
             _ => None,
         }
     }
@@ -140,7 +147,7 @@ impl Command {
 const VALUE_OPTIONS: &[(&str, &str)] = &[
     (
         "command",
-        "the operation: features, check_connection, tune_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, pricelist_dynamic_settings_tune; for administrators: report (with --module)",
+        "the operation: features, check_connection, tune_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, pricelist_dynamic_settings_tune; for administrators: report and probe (with --module)",
     ),
     ("item", "the service (item) id"),
     ("module", "the processing module id"),
@@ -165,6 +172,10 @@ const VALUE_OPTIONS: &[(&str, &str)] = &[
     ("addon", "addon item id (accepted, unused by this module)"),
     ("password", "new password (accepted, unused by this module)"),
     ("format", "output of a run by hand: xml (default) or text"),
+    (
+        "swagger",
+        "probe: the OpenAPI document exported from DCImanager's /swagger/",
+    ),
 ];
 
 /// Options that are flags.
@@ -309,6 +320,10 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
             Command::PricelistDynamicSettingsTune { module: module()? }
         }
         "report" => Command::Report { module: module()? },
+        "probe" => Command::Probe {
+            module: module()?,
+            swagger: m.get_one::<String>("swagger").map(std::path::PathBuf::from),
+        },
         other => {
             return Err(usage(format!(
                 "unknown command '{other}' (see --help for the commands)"
