@@ -236,6 +236,7 @@ fn started(dialect: Dialect) -> impl Fn(u64) -> String {
     }
 }
 
+/// The installation asked for: the password is only checked, never kept.
 fn installation(
     template: u64,
     password: &str,

@@ -24,6 +24,8 @@ impl Dialect {
     /// The OpenAPI 3.0 document of this dialect: every route and method, each POST's request
     /// body schema (`additionalProperties: false`, as unknown fields are refused), each answer's
     /// schema with nested `properties` and `items`.
+    ///
+    /// Panics only if a route's sample call stops fitting the simulator, which its tests catch.
     pub fn openapi(self) -> Value {
         let mut paths = Map::new();
         for route in ROUTES.iter().filter(|r| r.serves(self)) {
@@ -49,8 +51,9 @@ impl Dialect {
 }
 
 /// The sample installation: server 1 is free, in no rack, with an address (901) and a switch
-/// port (31); server 2 is owned by user 57, with an OS, a finished operation, two addresses and
-/// errors. Location 2 and rack 8 have no pool.
+/// port (31); server 2 is owned by user 57, with an OS, a finished operation, errors (codes of
+/// both types), and addresses in a pool and outside every pool (no gateway, network or pool).
+/// Location 2 and rack 8 have no pool.
 fn sample_world() -> World {
     let inventory = Inventory::from_json_str(
         &json!({
@@ -70,9 +73,12 @@ fn sample_world() -> World {
                  "configuration": "i9-9900K-64Gb-2x1024NVMe", "owner": {"id": 57},
                  "os_template": {"id": 4}, "power_status": "on", "notes": "order 7",
                  "operation": {"id": 88, "type": "os_install", "status": "ok"},
-                 "ip": [{"id": 902, "name": "203.0.113.11"}, {"id": 903, "name": "2001:db8:1::11"}],
-                 "errors": {"diagnostics": [{"code": 3, "msg": "disk 2 failing"}],
-                            "status": [{"code": 12, "msg": "fan"}]},
+                 "ip": [{"id": 902, "name": "203.0.113.11"}, {"id": 903, "name": "2001:db8:1::11"},
+                        {"id": 904, "name": "192.0.2.7"}],
+                 "errors": {"diagnostics": [{"code": "smart", "msg": "disk 2 failing"},
+                                            {"code": 3, "msg": "memory"}],
+                            "status": [{"code": 12, "msg": "fan"},
+                                       {"code": "ipmi_unreachable", "msg": "IPMI"}]},
                  "switch_connection": [{"id": 32, "switch": 5, "description": "Gi1/0/2"}]}
             ],
             "os_templates": [
@@ -384,5 +390,58 @@ impl Shape {
             schema["nullable"] = json!(true);
         }
         schema
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_merge() {
+        let mut shape = Shape::default();
+        shape.add(&json!({"a": 1, "b": null, "c": [1, 2.5], "d": "x", "e": []}));
+        shape.add(&json!({"a": 2, "b": {"x": true}, "c": [], "d": 3}));
+        assert_eq!(
+            shape.schema(None, false),
+            json!({
+                "type": "object",
+                "properties": {
+                    "a": {"type": "integer"},
+                    "b": {"type": "object", "properties": {"x": {"type": "boolean"}},
+                          "required": ["x"], "nullable": true},
+                    "c": {"type": "array", "items": {"type": "number"}},
+                    "d": {},
+                    "e": {"type": "array", "items": {}},
+                },
+                "required": ["a", "b", "c", "d"],
+            })
+        );
+        let mut body = Shape::default();
+        body.add(&json!({"os": 4, "recipe_list": [{"recipe": 1}]}));
+        let schema = body.schema(Some(&["os"]), true);
+        assert_eq!(schema["required"], json!(["os"]));
+        assert_eq!(schema["additionalProperties"], false);
+        assert_eq!(
+            schema["properties"]["recipe_list"]["items"]["additionalProperties"],
+            false
+        );
+    }
+
+    #[test]
+    fn every_route_of_both_dialects_is_described() {
+        for dialect in Dialect::ALL {
+            let document = dialect.openapi();
+            let described: usize = document["paths"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|methods| methods.as_object().unwrap().len())
+                .sum();
+            assert_eq!(
+                described,
+                ROUTES.iter().filter(|r| r.serves(dialect)).count()
+            );
+        }
     }
 }

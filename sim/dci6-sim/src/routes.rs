@@ -210,16 +210,11 @@ fn empty_body() -> Vec<Value> {
     vec![json!({})]
 }
 
+/// `route!(Method "path", dialect, build)` for a call without a body, with `bodies` and
+/// `required` after `build` for one with.
 macro_rules! route {
     ($method:ident $path:literal, $dialect:expr, $build:expr) => {
-        Route {
-            method: Method::$method,
-            path: $path,
-            dialect: $dialect,
-            build: $build,
-            bodies: no_body,
-            required: &[],
-        }
+        route!($method $path, $dialect, $build, no_body, &[])
     };
     ($method:ident $path:literal, $dialect:expr, $build:expr, $bodies:expr, $required:expr) => {
         Route {
