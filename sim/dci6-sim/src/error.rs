@@ -1,7 +1,10 @@
 //! The answer of every failed call: an HTTP status with the body
-//! `{"error": {"code": <int>, "msg": "<text>", "value": <any>}}` (spec §1).
+//! `{"error": {"code": <int>, "msg": "<text>", "value": <any>}}` (spec §1), or without `value`
+//! in the platform dialect.
 
 use serde_json::{Value, json};
+
+use crate::dialect::Dialect;
 
 /// A failed call as the simulator answers it. `code` in the body repeats the HTTP status: the
 /// contract only promises an integer there, and the status is the one a client can act on.
@@ -47,7 +50,13 @@ impl ApiError {
         Self::new(409, msg)
     }
 
-    pub fn body(&self) -> Value {
-        json!({"error": {"code": self.status, "msg": self.msg, "value": self.value}})
+    /// The body in `dialect`: the platform's error bodies carry no `value`.
+    pub fn body(&self, dialect: Dialect) -> Value {
+        match dialect {
+            Dialect::Default => {
+                json!({"error": {"code": self.status, "msg": self.msg, "value": self.value}})
+            }
+            Dialect::Platform => json!({"error": {"code": self.status, "msg": self.msg}}),
+        }
     }
 }

@@ -289,13 +289,13 @@ pub fn handle(world: &mut World, call: Call<'_>) -> Result<String, ApiError> {
         }
         E::ListServers => match call.dialect {
             Dialect::Default => list(&call, world.servers.values(), |s: &Server| s),
-            Dialect::Platform => list(&call, world.servers.values(), ServerView::from),
+            Dialect::Platform => list(&call, world.servers.values(), ServerView::listed),
         },
         E::ShowServer(id) => {
             let server = world.server(*id)?;
             match call.dialect {
                 Dialect::Default => text(server),
-                Dialect::Platform => text(&ServerView::from(server)),
+                Dialect::Platform => text(&ServerView::by_id(server)),
             }
         }
         E::EditServer(id) => {

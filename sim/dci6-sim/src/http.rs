@@ -177,7 +177,7 @@ fn handle(mut request: Request, shared: &Shared) {
                 record,
                 shared,
                 error.status,
-                &error.body().to_string(),
+                &error.body(shared.dialect).to_string(),
             );
         }
         Some(AnswerFault::MalformedBody) => {
@@ -199,7 +199,7 @@ fn handle(mut request: Request, shared: &Shared) {
     };
     let (status, text) = match outcome {
         Ok(text) => (200, shared.rewritten(&method, raw_path, text)),
-        Err(error) => (error.status, error.body().to_string()),
+        Err(error) => (error.status, error.body(shared.dialect).to_string()),
     };
     answer(request, record, shared, status, &text);
 }
@@ -362,7 +362,7 @@ fn control(mut request: Request, path: &str, shared: &Shared) {
     };
     let (status, json) = match outcome {
         Ok(json) => (200, json),
-        Err(error) => (error.status, error.body()),
+        Err(error) => (error.status, error.body(Dialect::Default)),
     };
     respond(request, status, &json.to_string());
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use crate::dialect::Dialect;
+use crate::error::ApiError;
 use crate::handlers::{self, Call};
 use crate::inventory::Inventory;
 use crate::routes::{self, Endpoint, Method, Params, ROUTES, Route, Segment};
@@ -215,7 +216,7 @@ fn describe(dialect: Dialect, route: &'static Route) -> Value {
             },
             "default": {
                 "description": "refused: the status is the error's code",
-                "content": {"application/json": {"schema": error_schema()}},
+                "content": {"application/json": {"schema": error_schema(dialect)}},
             },
         },
     });
@@ -261,22 +262,15 @@ fn parameters(route: &Route, is_list: bool) -> Vec<Value> {
     parameters
 }
 
-fn error_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "error": {
-                "type": "object",
-                "properties": {
-                    "code": {"type": "integer"},
-                    "msg": {"type": "string"},
-                    "value": {},
-                },
-                "required": ["code", "msg", "value"],
-            },
-        },
-        "required": ["error"],
-    })
+/// The error body's schema, read from one, with `value` (when the dialect has it) of any type.
+fn error_schema(dialect: Dialect) -> Value {
+    let mut shape = Shape::default();
+    shape.add(&ApiError::not_found("no such route").body(dialect));
+    let mut schema = shape.schema(None, false);
+    if let Some(value) = schema.pointer_mut("/properties/error/properties/value") {
+        *value = json!({});
+    }
+    schema
 }
 
 /// The shape of the JSON values seen at one place, merged.

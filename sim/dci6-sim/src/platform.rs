@@ -79,7 +79,9 @@ impl<'a> From<&'a Ip> for IpView<'a> {
     }
 }
 
-/// A server with no `owner` object (only `owner_email`) and `comment` for the notes.
+/// A server with no `owner` object (only `owner_email`) and `comment` for the notes. Read by id
+/// it leaves out its associated objects (`ip`, `switch_connection`), as the platform documents
+/// for reads by id; the list shows them.
 #[derive(Serialize)]
 pub struct ServerView<'a> {
     id: u64,
@@ -98,13 +100,25 @@ pub struct ServerView<'a> {
     mac_addresses: &'a [String],
     errors: &'a ServerErrors,
     os_template: &'a Option<TemplateRef>,
-    ip: Vec<IpView<'a>>,
-    switch_connection: &'a [SwitchConnection],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<Vec<IpView<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    switch_connection: Option<&'a [SwitchConnection]>,
     comment: &'a str,
 }
 
-impl<'a> From<&'a Server> for ServerView<'a> {
-    fn from(server: &'a Server) -> ServerView<'a> {
+impl<'a> ServerView<'a> {
+    /// As a list shows it: everything.
+    pub fn listed(server: &'a Server) -> ServerView<'a> {
+        ServerView::new(server, true)
+    }
+
+    /// As a read by id shows it: without the associated objects.
+    pub fn by_id(server: &'a Server) -> ServerView<'a> {
+        ServerView::new(server, false)
+    }
+
+    fn new(server: &'a Server, associated: bool) -> ServerView<'a> {
         ServerView {
             id: server.id,
             name: &server.name,
@@ -122,8 +136,8 @@ impl<'a> From<&'a Server> for ServerView<'a> {
             mac_addresses: &server.mac_addresses,
             errors: &server.errors,
             os_template: &server.os_template,
-            ip: server.ip.iter().map(IpView::from).collect(),
-            switch_connection: &server.switch_connection,
+            ip: associated.then(|| server.ip.iter().map(IpView::from).collect()),
+            switch_connection: associated.then_some(server.switch_connection.as_slice()),
             comment: &server.notes,
         }
     }

@@ -152,6 +152,14 @@ fn default_document() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["where", "orderby", "limit"]);
+    let error = "/paths/~1api~1dci~1v3~1server/get/responses/default/content/application~1json\
+                 /schema/properties/error";
+    assert_eq!(
+        schema(&document, error),
+        &json!({"type": "object", "required": ["code", "msg", "value"],
+                "properties": {"code": {"type": "integer"}, "msg": {"type": "string"},
+                               "value": {}}})
+    );
 }
 
 #[test]
@@ -211,7 +219,20 @@ fn platform_document() {
         Some(json!(true))
     );
     assert_eq!(pointer("/properties/comment/type"), Some(json!("string")));
-    assert_eq!(pointer("/properties/ip/items/properties/pool"), None);
+    assert_eq!(pointer("/properties/ip"), None);
+    assert_eq!(pointer("/properties/switch_connection"), None);
+    let list = schema(&document, &answer("/api/dci/v3/server", "get"));
+    let item = |p: &str| list.pointer(&format!("/properties/list/items{p}")).cloned();
+    assert_eq!(
+        item("/properties/ip/items/properties/name/type"),
+        Some(json!("string"))
+    );
+    assert_eq!(item("/properties/ip/items/properties/pool"), None);
+    assert_eq!(
+        item("/properties/switch_connection/items/properties/admin_status/type"),
+        Some(json!("string"))
+    );
+    assert_eq!(item("/properties/comment/type"), Some(json!("string")));
     let users = schema(&document, &answer("/api/dci/v3/user", "get"));
     assert_eq!(
         users.pointer("/properties/list/items/properties/roles/items/type"),
@@ -222,6 +243,9 @@ fn platform_document() {
         templates.pointer("/properties/list/items/properties/adminonly/type"),
         Some(&json!("boolean"))
     );
+    let error = "/paths/~1api~1ip~1v3~1ip~1{ip}/delete/responses/default/content/application~1json\
+                 /schema/properties/error";
+    assert_eq!(schema(&document, error)["required"], json!(["code", "msg"]));
 }
 
 /// Every operation the document lists is served (its path and method are routed), and the

@@ -27,12 +27,21 @@ fn reinstall(template: u64) -> Value {
            "recipe_list": [{"recipe": 1}], "ssh_keys": ["ssh-ed25519 AAAA test"]})
 }
 
+/// The server through the list: a read by id leaves out `ip` and `switch_connection`.
+fn listed(client: &Client, id: u64) -> Value {
+    let answer = client
+        .get(&format!("/api/dci/v3/server?where=id+EQ+{id}"))
+        .ok();
+    answer["list"][0].clone()
+}
+
 #[test]
 fn server_as_shown() {
     let sim = platform(300);
     let client = Client::admin(&sim);
+    let server = listed(&client, 2);
     assert_eq!(
-        client.server(2),
+        server,
         json!({
             "id": 2,
             "name": "web-2",
@@ -57,8 +66,15 @@ fn server_as_shown() {
             "comment": ""
         })
     );
-    let listed = client.get("/api/dci/v3/server?where=id+EQ+2").ok();
-    assert_eq!(listed["list"][0], client.server(2));
+    let mut by_id = server.clone();
+    let object = by_id.as_object_mut().unwrap();
+    object.remove("ip");
+    object.remove("switch_connection");
+    assert_eq!(client.server(2), by_id);
+    assert_eq!(
+        listed(&client, 1)["switch_connection"][0]["admin_status"],
+        "down"
+    );
     // The test-facing views keep the inventory's form, whatever the dialect.
     let inventory_form = sim.server(2).unwrap();
     assert_eq!(inventory_form["owner"]["id"], 57);
@@ -74,25 +90,35 @@ fn owner_set_and_removed_through_account() {
     assert_eq!(client.post(&path, json!({"account": 57})).ok(), json!({}));
     assert_eq!(client.server(1)["owner_email"], "client@example.com");
     assert!(client.server(1).get("owner").is_none());
-    client.post(&path, json!({"account": 58})).error(409);
+    client
+        .post(&path, json!({"account": 58}))
+        .platform_error(409);
     assert_eq!(client.post(&path, json!({"account": null})).ok(), json!({}));
     assert_eq!(client.server(1)["owner_email"], json!(null));
-    client.post(&path, json!({"account": null})).error(409);
-    client.post(&path, json!({})).error(400);
-    client.post(&path, json!({"account": "57"})).error(400);
-    client.post(&path, json!({"user": 57})).error(400);
-    client.post(&path, json!({"account": 12345})).error(400);
+    client
+        .post(&path, json!({"account": null}))
+        .platform_error(409);
+    client.post(&path, json!({})).platform_error(400);
+    client
+        .post(&path, json!({"account": "57"}))
+        .platform_error(400);
+    client.post(&path, json!({"user": 57})).platform_error(400);
+    client
+        .post(&path, json!({"account": 12345}))
+        .platform_error(400);
     client
         .post(&action(99, "account"), json!({"account": 57}))
-        .error(404);
+        .platform_error(404);
     // The default's routes are not served.
     client
         .post(&action(1, "owner"), json!({"user": 57}))
-        .error(404);
-    client.delete(&action(1, "owner")).error(404);
+        .platform_error(404);
+    client.delete(&action(1, "owner")).platform_error(404);
 
     sim.inject(Fault::StealNextClaim);
-    client.post(&path, json!({"account": 57})).error(409);
+    client
+        .post(&path, json!({"account": 57}))
+        .platform_error(409);
     assert_eq!(client.server(1)["owner_email"], dci6_sim::RIVAL_EMAIL);
 }
 
@@ -115,7 +141,7 @@ fn addresses_by_family_and_removed_at_the_top_level() {
         .ok();
     assert_eq!(v6["ip"][0]["name"], "2001:db8:2::2");
     assert_eq!(v6["ip"][0]["family"], "ipv6");
-    assert_eq!(client.server(1)["ip"].as_array().unwrap().len(), 3);
+    assert_eq!(listed(&client, 1)["ip"].as_array().unwrap().len(), 3);
 
     let refused = [
         json!({"ipv4_pool": [1], "ipv4_number": 1, "ipv6_pool": [1], "ipv6_number": 1}),
@@ -133,21 +159,23 @@ fn addresses_by_family_and_removed_at_the_top_level() {
         json!({"ipv4_pool": [1], "ipv4_number": 1, "ipv6_enabled": true}),
     ];
     for body in refused {
-        client.post(&path, body.clone()).error(400);
+        client.post(&path, body.clone()).platform_error(400);
     }
     client
         .post(&path, json!({"ipv4_pool": [1], "ipv4_number": 3}))
-        .error(409);
+        .platform_error(409);
 
     let first = added["ip"][0]["id"].as_u64().unwrap();
     assert_eq!(
         client.delete(&format!("/api/ip/v3/ip/{first}")).ok(),
         json!({})
     );
-    client.delete(&format!("/api/ip/v3/ip/{first}")).error(404);
+    client
+        .delete(&format!("/api/ip/v3/ip/{first}"))
+        .platform_error(404);
     client
         .delete(&format!("/api/dci/v3/server/1/ip/{}", added["ip"][1]["id"]))
-        .error(404);
+        .platform_error(404);
     let again = client
         .post(
             &action(3, "ip"),
@@ -199,39 +227,41 @@ fn reinstall_refusals() {
     let sim = platform(60_000);
     let client = Client::admin(&sim);
     let path = action(1, "reinstall");
-    client.post(&path, reinstall(6)).error(400);
+    client.post(&path, reinstall(6)).platform_error(400);
     let mut unknown_recipe = reinstall(4);
     unknown_recipe["recipe_list"] = json!([{"recipe": 9}]);
-    client.post(&path, unknown_recipe).error(400);
+    client.post(&path, unknown_recipe).platform_error(400);
     let mut recipe_params = reinstall(4);
     recipe_params["recipe_list"] = json!([{"recipe": 1, "recipe_params": []}]);
-    client.post(&path, recipe_params).error(400);
+    client.post(&path, recipe_params).platform_error(400);
     let mut empty_password = reinstall(4);
     empty_password["password"] = json!("");
-    client.post(&path, empty_password).error(400);
+    client.post(&path, empty_password).platform_error(400);
     client
         .post(&path, json!({"os": 4, "password": "pw"}))
-        .error(400);
+        .platform_error(400);
     client
         .post(
             &path,
             json!({"os_template": 4, "password": "pw", "domain": "d"}),
         )
-        .error(400);
+        .platform_error(400);
     let mut scripts = reinstall(4);
     scripts["scripts"] = json!([1]);
-    client.post(&path, scripts).error(400);
+    client.post(&path, scripts).platform_error(400);
     client
         .post(
             &action(1, "os_install"),
             json!({"os_template": 4, "password": "pw", "domain": "d"}),
         )
-        .error(404);
+        .platform_error(404);
     let minimal = json!({"os": 4, "password": "pw", "domain": "m.example.com"});
     let started = client.post(&path, minimal).ok();
     assert!(started["task"].is_u64());
-    client.post(&path, reinstall(4)).error(409);
-    client.delete(&format!("/api/ip/v3/ip/{}", 0)).error(404);
+    client.post(&path, reinstall(4)).platform_error(409);
+    client
+        .delete(&format!("/api/ip/v3/ip/{}", 0))
+        .platform_error(404);
 }
 
 #[test]
@@ -250,7 +280,7 @@ fn statuses_fail_and_cancel_and_diagnostics_answer_a_task() {
         .ok();
     let operation = answer["id"].as_u64().unwrap();
     assert_eq!(answer["task"], operation + TASK_IDS_FROM);
-    client.delete("/api/ip/v3/ip/901").error(409);
+    client.delete("/api/ip/v3/ip/901").platform_error(409);
     assert_eq!(
         client.post(&action(2, "operation/stop"), json!({})).ok(),
         json!({})
@@ -260,6 +290,11 @@ fn statuses_fail_and_cancel_and_diagnostics_answer_a_task() {
     assert_eq!(stopped["operation"]["status"], "cancel");
     assert_eq!(stopped["diagnostics"]["status"], "not_run");
     client.delete("/api/ip/v3/ip/901").ok();
+
+    sim.inject(Fault::Unavailable { count: 1 });
+    client.get("/api/dci/v3/server").platform_error(503);
+    let control = Client::new(&sim.base_url()).get("/_sim/nothing");
+    assert_eq!(control.error(404)["error"]["value"], "/_sim/nothing");
 }
 
 #[test]
@@ -276,7 +311,7 @@ fn comment_in_answers_edits_and_queries() {
     assert!(client.server(1).get("notes").is_none());
     client
         .post("/api/dci/v3/server/1", json!({"notes": "x"}))
-        .error(400);
+        .platform_error(400);
     let ids = |pairs: &[(&str, &str)]| client.ids("/api/dci/v3/server", pairs);
     assert_eq!(ids(&[("where", "comment EQ 'fan noise'")]), [5]);
     assert_eq!(
@@ -293,11 +328,11 @@ fn comment_in_answers_edits_and_queries() {
                 "/api/dci/v3/server{}",
                 crate::common::query(&[("where", refused)])
             ))
-            .error(400);
+            .platform_error(400);
     }
     client
         .get("/api/dci/v3/server?orderby=notes+asc")
-        .error(400);
+        .platform_error(400);
 }
 
 #[test]
@@ -312,7 +347,7 @@ fn users_templates_and_logins() {
     assert_eq!(users["list"][1]["roles"], json!(["@admin"]));
     client
         .get("/api/dci/v3/user?where=roles+EQ+'[@user]'")
-        .error(400);
+        .platform_error(400);
     assert_eq!(
         client.ids(
             "/api/dci/v3/user",
@@ -335,7 +370,7 @@ fn users_templates_and_logins() {
     );
     client
         .get("/api/dci/v3/os_template?where=access+EQ+'all'")
-        .error(400);
+        .platform_error(400);
     let scripts = client.get("/api/dci/v3/script").ok();
     assert_eq!(scripts["list"][1]["access"], "admin");
 
