@@ -50,13 +50,48 @@ impl ApiError {
         Self::new(409, msg)
     }
 
-    /// The body in `dialect`: the platform's error bodies carry no `value`.
+    /// The body in `dialect`. The platform's error bodies carry no `value`, so the offending
+    /// value, when there is one, ends the message instead: `"unknown field: notes"`.
     pub fn body(&self, dialect: Dialect) -> Value {
         match dialect {
             Dialect::Default => {
                 json!({"error": {"code": self.status, "msg": self.msg, "value": self.value}})
             }
-            Dialect::Platform => json!({"error": {"code": self.status, "msg": self.msg}}),
+            Dialect::Platform => {
+                let msg = match &self.value {
+                    Value::Null => self.msg.clone(),
+                    Value::String(value) => format!("{}: {value}", self.msg),
+                    value => format!("{}: {value}", self.msg),
+                };
+                json!({"error": {"code": self.status, "msg": msg}})
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies() {
+        let error = ApiError::bad_request("bad list query: unknown field").with_value("notes");
+        assert_eq!(
+            error.body(Dialect::Default),
+            json!({"error": {"code": 400, "msg": "bad list query: unknown field", "value": "notes"}})
+        );
+        assert_eq!(
+            error.body(Dialect::Platform),
+            json!({"error": {"code": 400, "msg": "bad list query: unknown field: notes"}})
+        );
+        let conflict = ApiError::conflict("server 2 is busy with operation 7").with_value(7);
+        assert_eq!(
+            conflict.body(Dialect::Platform)["error"]["msg"],
+            "server 2 is busy with operation 7: 7"
+        );
+        assert_eq!(
+            ApiError::not_found("no session").body(Dialect::Platform)["error"]["msg"],
+            "no session"
+        );
     }
 }
