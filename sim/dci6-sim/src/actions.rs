@@ -123,7 +123,8 @@ impl World {
     }
 
     /// `user` is an id or an e-mail.
-    pub fn issue_key(&mut self, user: &str) -> Result<String, ApiError> {
+    /// The user's id and the key.
+    pub fn issue_key(&mut self, user: &str) -> Result<(u64, String), ApiError> {
         let found = match user.parse::<u64>() {
             Ok(id) => self.users.get(&id),
             Err(_) => self.users.values().find(|u| u.email == user),
@@ -131,7 +132,7 @@ impl World {
         let id = found
             .map(|u| u.id)
             .ok_or_else(|| ApiError::not_found("user not found").with_value(user))?;
-        Ok(self.sessions.issue_key(id))
+        Ok((id, self.sessions.issue_key(id)))
     }
 
     pub fn create_user(&mut self, new: NewUser) -> Result<u64, ApiError> {
@@ -321,6 +322,15 @@ impl World {
             added.push(ip);
         }
         Ok(added)
+    }
+
+    /// The server holding the address: the platform names an address without its server.
+    pub fn server_of_ip(&self, ip: u64) -> Result<u64, ApiError> {
+        self.servers
+            .values()
+            .find(|s| s.ip.iter().any(|a| a.id == ip))
+            .map(|s| s.id)
+            .ok_or_else(|| ApiError::not_found(format!("address {ip} not found")).with_value(ip))
     }
 
     pub fn remove_ip(&mut self, id: u64, ip: u64) -> Result<(), ApiError> {

@@ -31,9 +31,10 @@ pub enum Fault {
     MalformedBody { count: u32 },
     /// The connection is closed without an answer.
     Drop { count: u32 },
-    /// The next operation started ends `failed`.
+    /// The next operation started ends `failed` (`fail` in the platform dialect).
     FailNextOperation,
-    /// The next `POST .../owner` first gives the server to another user, so that the caller
+    /// The next owner claim (`POST .../owner`, or `POST .../account` with a user id in the
+    /// platform dialect) first gives the server to another user, so that the caller
     /// gets 409 as when another claim won the race.
     StealNextClaim,
 }

@@ -10,8 +10,10 @@ use serde_json::{Value, json};
 
 use crate::actions::{Installation, NewUser, ServerEdit};
 use crate::addresses::Family;
+use crate::dialect::Dialect;
 use crate::error::ApiError;
 use crate::model::{PortStatus, Server};
+use crate::platform::{IpView, ServerView, TemplateView, UserListView, task_id};
 use crate::query::Record;
 use crate::routes::{Endpoint, Params};
 use crate::sessions::Subject;
@@ -19,6 +21,7 @@ use crate::world::World;
 
 /// A call that passed routing and authentication.
 pub struct Call<'a> {
+    pub dialect: Dialect,
     pub endpoint: Endpoint,
     pub params: &'a Params,
     /// The raw body; POST bodies must be a JSON object.
@@ -65,10 +68,28 @@ struct EditBody {
     maintenance_mode: Option<bool>,
 }
 
+/// Platform: `comment` for the notes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlatformEditBody {
+    domain: Option<String>,
+    comment: Option<String>,
+    maintenance_mode: Option<bool>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OwnerBody {
     user: u64,
+}
+
+/// Platform: `{"account": <user id>}` sets the owner, `{"account": null}` removes it; the field
+/// itself is required.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountBody {
+    #[serde(deserialize_with = "Option::deserialize")]
+    account: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +106,45 @@ struct AddIpsBody {
     count: usize,
 }
 
+/// Platform: one family per call, each given as a list of exactly one pool and a count.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FamilyIpsBody {
+    ipv4_pool: Option<Vec<u64>>,
+    ipv4_number: Option<usize>,
+    ipv6_pool: Option<Vec<u64>>,
+    ipv6_number: Option<usize>,
+}
+
+impl FamilyIpsBody {
+    /// The pool, family and count asked for.
+    fn request(self) -> Result<(u64, Family, usize), ApiError> {
+        let (family, pools, number, other_number) = match (self.ipv4_pool, self.ipv6_pool) {
+            (Some(pools), None) => (Family::Ipv4, pools, self.ipv4_number, self.ipv6_number),
+            (None, Some(pools)) => (Family::Ipv6, pools, self.ipv6_number, self.ipv4_number),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "give either ipv4_pool and ipv4_number or ipv6_pool and ipv6_number",
+                ));
+            }
+        };
+        if other_number.is_some() {
+            return Err(ApiError::bad_request("one address family per call"));
+        }
+        let number = number.ok_or_else(|| {
+            ApiError::bad_request(format!("{}_number is missing", family.as_str()))
+        })?;
+        match pools.as_slice() {
+            [pool] => Ok((*pool, family, number)),
+            _ => Err(ApiError::bad_request(format!(
+                "{}_pool must list exactly one pool",
+                family.as_str()
+            ))
+            .with_value(pools)),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OsInstallBody {
@@ -95,6 +155,25 @@ struct OsInstallBody {
     scripts: Vec<u64>,
     #[serde(default, rename = "ssh_keys")]
     _ssh_keys: Vec<String>,
+}
+
+/// Platform: `os` for the template, scripts as `recipe_list`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReinstallBody {
+    os: u64,
+    password: String,
+    domain: String,
+    #[serde(default)]
+    recipe_list: Vec<RecipeRef>,
+    #[serde(default, rename = "ssh_keys")]
+    _ssh_keys: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecipeRef {
+    recipe: u64,
 }
 
 #[derive(Deserialize)]
@@ -120,18 +199,20 @@ fn text(value: &impl Serialize) -> Result<String, ApiError> {
 }
 
 #[derive(Serialize)]
-struct ListAnswer<'a, T> {
-    list: Vec<&'a T>,
+struct ListAnswer<V> {
+    list: Vec<V>,
     size: usize,
 }
 
-fn list<'a, T: Record + Serialize>(
-    params: &Params,
+/// One page of `records`, each written as `view` shows it.
+fn list<'a, T: Record, V: Serialize>(
+    call: &Call<'_>,
     records: impl IntoIterator<Item = &'a T>,
+    view: impl Fn(&'a T) -> V,
 ) -> Result<String, ApiError> {
-    let page = params.list_query::<T>()?.apply(records);
+    let page = call.params.list_query::<T>(call.dialect)?.apply(records);
     text(&ListAnswer {
-        list: page.items,
+        list: page.items.into_iter().map(view).collect(),
         size: page.size,
     })
 }
@@ -147,8 +228,29 @@ fn done() -> String {
     "{}".to_string()
 }
 
-fn started(operation: u64) -> String {
-    json!({"operation": {"id": operation}}).to_string()
+/// The answer of a call that started an operation.
+fn started(dialect: Dialect) -> impl Fn(u64) -> String {
+    move |operation| match dialect {
+        Dialect::Default => json!({"operation": {"id": operation}}).to_string(),
+        Dialect::Platform => json!({"id": operation, "task": task_id(operation)}).to_string(),
+    }
+}
+
+/// The installation asked for: the password is only checked, never kept.
+fn installation(
+    template: u64,
+    password: &str,
+    domain: String,
+    scripts: Vec<u64>,
+) -> Result<Installation, ApiError> {
+    if password.is_empty() {
+        return Err(ApiError::bad_request("empty password"));
+    }
+    Ok(Installation {
+        template,
+        domain,
+        scripts,
+    })
 }
 
 /// The answer's JSON text.
@@ -159,7 +261,11 @@ pub fn handle(world: &mut World, call: Call<'_>) -> Result<String, ApiError> {
         E::Login => {
             let credentials: Credentials = body(&call)?;
             let issued = world.login(&credentials.email, &credentials.password, now)?;
-            Ok(json!({"token": issued.token, "expires_at": issued.expires_at}).to_string())
+            Ok(match call.dialect {
+                Dialect::Default => json!({"token": issued.token, "expires_at": issued.expires_at}),
+                Dialect::Platform => json!({"token": issued.token}),
+            }
+            .to_string())
         }
         E::KeyLogin => {
             let key: KeyBody = body(&call)?;
@@ -174,20 +280,46 @@ pub fn handle(world: &mut World, call: Call<'_>) -> Result<String, ApiError> {
         }
         E::UserKey(user) => {
             body::<Empty>(&call)?;
-            Ok(json!({"key": world.issue_key(user)?}).to_string())
+            let (id, key) = world.issue_key(user)?;
+            Ok(match call.dialect {
+                Dialect::Default => json!({"key": key}),
+                Dialect::Platform => json!({"id": id.to_string(), "key": key}),
+            }
+            .to_string())
         }
-        E::ListServers => list::<Server>(call.params, world.servers.values()),
-        E::ShowServer(id) => text(world.server(*id)?),
+        E::ListServers => match call.dialect {
+            Dialect::Default => list(&call, world.servers.values(), |s: &Server| s),
+            Dialect::Platform => list(&call, world.servers.values(), ServerView::listed),
+        },
+        E::ShowServer(id) => {
+            let server = world.server(*id)?;
+            match call.dialect {
+                Dialect::Default => text(server),
+                Dialect::Platform => text(&ServerView::by_id(server)),
+            }
+        }
         E::EditServer(id) => {
-            let edit: EditBody = body(&call)?;
-            let edit = ServerEdit {
-                domain: edit.domain,
-                notes: edit.notes,
-                maintenance_mode: edit.maintenance_mode,
+            let edit = match call.dialect {
+                Dialect::Default => {
+                    let edit: EditBody = body(&call)?;
+                    ServerEdit {
+                        domain: edit.domain,
+                        notes: edit.notes,
+                        maintenance_mode: edit.maintenance_mode,
+                    }
+                }
+                Dialect::Platform => {
+                    let edit: PlatformEditBody = body(&call)?;
+                    ServerEdit {
+                        domain: edit.domain,
+                        notes: edit.comment,
+                        maintenance_mode: edit.maintenance_mode,
+                    }
+                }
             };
             world.edit_server(*id, edit).map(|()| done())
         }
-        E::ListConfigurations => list(call.params, &world.configurations()),
+        E::ListConfigurations => list(&call, &world.configurations(), |c| c),
         E::Power(id, action) => {
             body::<Empty>(&call)?;
             world.power(*id, *action).map(|()| done())
@@ -197,6 +329,10 @@ pub fn handle(world: &mut World, call: Call<'_>) -> Result<String, ApiError> {
             world.set_owner(*id, owner.user).map(|()| done())
         }
         E::RemoveOwner(id) => world.remove_owner(*id).map(|()| done()),
+        E::SetAccount(id) => match body::<AccountBody>(&call)?.account {
+            Some(user) => world.set_owner(*id, user).map(|()| done()),
+            None => world.remove_owner(*id).map(|()| done()),
+        },
         E::SetPort { server, connection } => {
             let port: PortBody = body(&call)?;
             world
@@ -208,30 +344,55 @@ pub fn handle(world: &mut World, call: Call<'_>) -> Result<String, ApiError> {
             let added = world.add_ips(*id, request.pool, request.family, request.count)?;
             text(&BTreeMap::from([("ip", added)]))
         }
+        E::AddIpsByFamily(id) => {
+            let (pool, family, count) = body::<FamilyIpsBody>(&call)?.request()?;
+            let added = world.add_ips(*id, pool, family, count)?;
+            let added: Vec<IpView<'_>> = added.iter().map(IpView::from).collect();
+            text(&BTreeMap::from([("ip", added)]))
+        }
         E::RemoveIp { server, ip } => world.remove_ip(*server, *ip).map(|()| done()),
+        E::DeleteIp(ip) => {
+            let server = world.server_of_ip(*ip)?;
+            world.remove_ip(server, *ip).map(|()| done())
+        }
         E::InstallOs(id) => {
             let request: OsInstallBody = body(&call)?;
-            if request.password.is_empty() {
-                return Err(ApiError::bad_request("empty password"));
-            }
-            let installation = Installation {
-                template: request.os_template,
-                domain: request.domain,
-                scripts: request.scripts,
-            };
-            world.install_os(*id, installation, now).map(started)
+            let installation = installation(
+                request.os_template,
+                &request.password,
+                request.domain,
+                request.scripts,
+            )?;
+            world
+                .install_os(*id, installation, now)
+                .map(started(call.dialect))
+        }
+        E::Reinstall(id) => {
+            let request: ReinstallBody = body(&call)?;
+            let scripts = request.recipe_list.iter().map(|r| r.recipe).collect();
+            let installation =
+                installation(request.os, &request.password, request.domain, scripts)?;
+            world
+                .install_os(*id, installation, now)
+                .map(started(call.dialect))
         }
         E::RunDiagnostics(id) => {
             let request: DiagnosticsBody = body(&call)?;
             world
                 .run_diagnostics(*id, request.disk_cleanup, now)
-                .map(started)
+                .map(started(call.dialect))
         }
         E::StopOperation(id) => {
             body::<Empty>(&call)?;
             world.stop_operation(*id).map(|()| done())
         }
-        E::ListUsers => list(call.params, &world.user_views()),
+        E::ListUsers => {
+            let users = world.user_views();
+            match call.dialect {
+                Dialect::Default => list(&call, &users, |u| u),
+                Dialect::Platform => list(&call, &users, UserListView::from),
+            }
+        }
         E::CreateUser => {
             let request: NewUserBody = body(&call)?;
             let id = world.create_user(NewUser {
@@ -241,13 +402,16 @@ pub fn handle(world: &mut World, call: Call<'_>) -> Result<String, ApiError> {
             })?;
             Ok(json!({"id": id}).to_string())
         }
-        E::ListLocations => list(call.params, world.locations.values()),
+        E::ListLocations => list(&call, world.locations.values(), |l| l),
         E::ShowLocation(id) => found("location", *id, world.locations.get(id)),
-        E::ListRacks => list(call.params, world.racks.values()),
+        E::ListRacks => list(&call, world.racks.values(), |r| r),
         E::ShowRack(id) => found("rack", *id, world.racks.get(id)),
-        E::ListPools => list(call.params, &world.pool_views()),
+        E::ListPools => list(&call, &world.pool_views(), |p| p),
         E::PoolSettings => text(&world.pool_settings),
-        E::ListTemplates => list(call.params, world.templates.values()),
-        E::ListScripts => list(call.params, world.scripts.values()),
+        E::ListTemplates => match call.dialect {
+            Dialect::Default => list(&call, world.templates.values(), |t| t),
+            Dialect::Platform => list(&call, world.templates.values(), TemplateView::from),
+        },
+        E::ListScripts => list(&call, world.scripts.values(), |s| s),
     }
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tiny_http::{Header, Request, Response};
 
+use crate::dialect::Dialect;
 use crate::error::ApiError;
 use crate::faults::{AnswerFault, Fault, FaultQueue};
 use crate::handlers::{self, Call};
@@ -22,6 +23,7 @@ use crate::world::World;
 /// The state the worker threads share.
 #[derive(Debug)]
 pub struct Shared {
+    pub dialect: Dialect,
     world: Mutex<World>,
     faults: Mutex<FaultQueue>,
     rewrites: Mutex<Vec<Rewrite>>,
@@ -79,8 +81,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub fn new(world: World, local_addr: SocketAddr) -> Shared {
+    pub fn new(dialect: Dialect, world: World, local_addr: SocketAddr) -> Shared {
         Shared {
+            dialect,
             world: Mutex::new(world),
             faults: Mutex::new(FaultQueue::default()),
             rewrites: Mutex::new(Vec::new()),
@@ -174,7 +177,7 @@ fn handle(mut request: Request, shared: &Shared) {
                 record,
                 shared,
                 error.status,
-                &error.body().to_string(),
+                &error.body(shared.dialect).to_string(),
             );
         }
         Some(AnswerFault::MalformedBody) => {
@@ -196,7 +199,7 @@ fn handle(mut request: Request, shared: &Shared) {
     };
     let (status, text) = match outcome {
         Ok(text) => (200, shared.rewritten(&method, raw_path, text)),
-        Err(error) => (error.status, error.body().to_string()),
+        Err(error) => (error.status, error.body(shared.dialect).to_string()),
     };
     answer(request, record, shared, status, &text);
 }
@@ -238,7 +241,7 @@ fn dispatch(
     let method = Method::parse(method);
     let segments =
         routes::segments(raw_path).ok_or_else(|| ApiError::bad_request("bad encoding in path"))?;
-    let endpoint = routes::resolve(method, &segments)?;
+    let endpoint = routes::resolve(shared.dialect, method, &segments)?;
     let now = Instant::now();
     let mut world = shared.world();
     let caller = if endpoint.is_public() {
@@ -262,6 +265,7 @@ fn dispatch(
     handlers::handle(
         &mut world,
         Call {
+            dialect: shared.dialect,
             endpoint,
             params: &params,
             body,
@@ -358,7 +362,7 @@ fn control(mut request: Request, path: &str, shared: &Shared) {
     };
     let (status, json) = match outcome {
         Ok(json) => (200, json),
-        Err(error) => (error.status, error.body()),
+        Err(error) => (error.status, error.body(Dialect::Default)),
     };
     respond(request, status, &json.to_string());
 }

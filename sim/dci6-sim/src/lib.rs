@@ -21,16 +21,23 @@
 //! Beyond the contract: any session may delete its own token, but every other call needs an
 //! administrator's session (the inventory's `admin`, or a user whose roles include `@admin`);
 //! a user's session gets 403.
+//!
+//! The simulator speaks one of two [`Dialect`]s, chosen at start ([`SimOptions::dialect`]):
+//! the contract, or the same API under the platform's names and shapes. Both describe
+//! themselves as an OpenAPI document ([`Dialect::openapi`]).
 
 mod actions;
 mod addresses;
+mod dialect;
 mod error;
 mod faults;
 mod handlers;
 mod http;
 mod inventory;
 mod model;
+mod openapi;
 mod operations;
+mod platform;
 mod query;
 mod request_log;
 mod routes;
@@ -48,6 +55,7 @@ use serde_json::Value;
 
 pub use crate::actions::RIVAL_EMAIL;
 pub use crate::addresses::Family;
+pub use crate::dialect::Dialect;
 pub use crate::faults::Fault;
 pub use crate::http::Rewrite;
 pub use crate::inventory::{
@@ -66,6 +74,8 @@ use crate::world::World;
 
 #[derive(Debug, Clone)]
 pub struct SimOptions {
+    /// The names and shapes the API answers in. Default [`Dialect::Default`].
+    pub dialect: Dialect,
     /// Default `127.0.0.1:0`: a free port.
     pub listen: SocketAddr,
     /// How long an OS installation or a diagnostics run takes. Default 300 ms.
@@ -79,6 +89,7 @@ pub struct SimOptions {
 impl Default for SimOptions {
     fn default() -> Self {
         SimOptions {
+            dialect: Dialect::Default,
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             operation_duration: Duration::from_millis(300),
             token_ttl: Duration::from_secs(60 * 60),
@@ -108,7 +119,7 @@ impl Sim {
         let server = tiny_http::Server::from_listener(listener, None)
             .map_err(|e| anyhow!("starting the HTTP server: {e}"))?;
         let server = Arc::new(server);
-        let shared = Arc::new(Shared::new(world, local_addr));
+        let shared = Arc::new(Shared::new(options.dialect, world, local_addr));
         let stopping = Arc::new(AtomicBool::new(false));
         let workers = (0..options.workers.max(1))
             .map(|n| {
@@ -148,6 +159,15 @@ pub struct SimHandle {
 }
 
 impl SimHandle {
+    pub fn dialect(&self) -> Dialect {
+        self.shared.dialect
+    }
+
+    /// The OpenAPI document of the dialect this simulator speaks ([`Dialect::openapi`]).
+    pub fn openapi(&self) -> Value {
+        self.shared.dialect.openapi()
+    }
+
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn base_url(&self) -> String {
         self.base_url.clone()
@@ -171,7 +191,8 @@ impl SimHandle {
         self.shared.clear_requests();
     }
 
-    /// The server as `GET /api/dci/v3/server/<id>` shows it.
+    /// The server as `GET /api/dci/v3/server/<id>` shows it in the default dialect, whatever
+    /// dialect the simulator speaks: tests read state the same way against both.
     pub fn server(&self, id: u64) -> Option<Value> {
         let world = self.shared.world();
         world
@@ -180,7 +201,7 @@ impl SimHandle {
             .and_then(|s| serde_json::to_value(s).ok())
     }
 
-    /// Every server, by id.
+    /// Every server, by id, in the default dialect's form.
     pub fn servers(&self) -> Vec<Value> {
         let world = self.shared.world();
         world
@@ -209,7 +230,7 @@ impl SimHandle {
             .with_context(|| format!("updating server {id}"))
     }
 
-    /// The users as `GET /api/dci/v3/user` shows them.
+    /// The users as `GET /api/dci/v3/user` shows them in the default dialect.
     pub fn users(&self) -> Vec<Value> {
         let world = self.shared.world();
         world
@@ -219,8 +240,8 @@ impl SimHandle {
             .collect()
     }
 
-    /// The whole state as the API shows it: `servers`, `users`, `locations`, `racks`, `pools`,
-    /// `pool_settings`, `os_templates`, `scripts`.
+    /// The whole state as the default dialect shows it: `servers`, `users`, `locations`,
+    /// `racks`, `pools`, `pool_settings`, `os_templates`, `scripts`.
     pub fn snapshot(&self) -> Value {
         self.shared.world().snapshot()
     }

@@ -9,13 +9,17 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use dci6_sim::{Inventory, Sim, SimOptions};
+use dci6_sim::{Dialect, Inventory, Sim, SimOptions};
 
 const USAGE: &str = "\
-usage: dci6-sim (--inventory FILE | --generated N) [--listen ADDR] [--operation-ms N] [--token-ttl-s N]
+usage: dci6-sim (--inventory FILE | --generated N) [--dialect D] [--listen ADDR]
+                [--operation-ms N] [--token-ttl-s N]
+       dci6-sim --print-openapi [--dialect D]
 
   --inventory FILE    the installation to simulate (JSON, see README.md)
   --generated N       a generated installation of N servers instead
+  --dialect D         the API's names and shapes: default or platform (default: default)
+  --print-openapi     print the dialect's OpenAPI document (JSON) and exit
   --listen ADDR       address to listen on (default 127.0.0.1:0, a free port)
   --operation-ms N    duration of OS installs and diagnostics (default 300)
   --token-ttl-s N     session lifetime without use, in seconds (default 3600)
@@ -28,9 +32,9 @@ enum Source {
     Generated(usize),
 }
 
-struct Args {
-    source: Source,
-    options: SimOptions,
+enum Run {
+    Serve { source: Source, options: SimOptions },
+    PrintOpenapi(Dialect),
 }
 
 fn number<T: std::str::FromStr>(flag: &str, value: &str) -> anyhow::Result<T> {
@@ -40,8 +44,9 @@ fn number<T: std::str::FromStr>(flag: &str, value: &str) -> anyhow::Result<T> {
 }
 
 /// `None` for `--help`.
-fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Option<Args>> {
+fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Option<Run>> {
     let mut source = None;
+    let mut print_openapi = false;
     let mut options = SimOptions::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -52,6 +57,10 @@ fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Option<Args>>
         if flag == "--help" || flag == "-h" {
             return Ok(None);
         }
+        if flag == "--print-openapi" && inline.is_none() {
+            print_openapi = true;
+            continue;
+        }
         let value = match inline {
             Some(value) => value,
             None => args
@@ -60,6 +69,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Option<Args>>
         };
         match flag.as_str() {
             "--inventory" => source = Some(Source::File(value)),
+            "--dialect" => options.dialect = value.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
             "--generated" => source = Some(Source::Generated(number(&flag, &value)?)),
             "--listen" => {
                 options.listen = value
@@ -73,20 +83,32 @@ fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Option<Args>>
             other => bail!("unknown option {other}"),
         }
     }
+    if print_openapi {
+        return Ok(Some(Run::PrintOpenapi(options.dialect)));
+    }
     let source = source.context("--inventory FILE or --generated N is required")?;
-    Ok(Some(Args { source, options }))
+    Ok(Some(Run::Serve { source, options }))
 }
 
 fn run() -> anyhow::Result<()> {
-    let Some(args) = parse(std::env::args().skip(1))? else {
-        println!("{USAGE}");
-        return Ok(());
+    let (source, options) = match parse(std::env::args().skip(1))? {
+        None => {
+            println!("{USAGE}");
+            return Ok(());
+        }
+        Some(Run::PrintOpenapi(dialect)) => {
+            let text = serde_json::to_string_pretty(&dialect.openapi())
+                .context("writing the OpenAPI document")?;
+            writeln!(std::io::stdout(), "{text}").context("writing to stdout")?;
+            return Ok(());
+        }
+        Some(Run::Serve { source, options }) => (source, options),
     };
-    let inventory = match &args.source {
+    let inventory = match &source {
         Source::File(path) => Inventory::from_file(path)?,
         Source::Generated(servers) => Inventory::generated(*servers),
     };
-    let sim = Sim::start(inventory, args.options)?;
+    let sim = Sim::start(inventory, options)?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on {}", sim.base_url()).context("writing to stdout")?;
     stdout.flush().context("writing to stdout")?;

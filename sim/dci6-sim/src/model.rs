@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::addresses::{Family, Subnet};
+use crate::dialect::Dialect;
 use crate::operations::Operation;
 use crate::query::{Field, Kind, Record, Value};
 
@@ -303,6 +304,10 @@ impl Server {
         self.owner.as_ref()
     }
 
+    pub fn owner_email(&self) -> Option<&str> {
+        self.owner_email.as_deref()
+    }
+
     /// Sets `owner` and `owner_email` together: they always agree.
     pub fn set_owner(&mut self, owner: Option<Owner>) {
         self.owner_email = owner.as_ref().map(|o| o.email.clone());
@@ -402,7 +407,19 @@ impl Record for Server {
             kind: Kind::Str,
             get: |s| Value::Str(&s.notes),
         },
+        Field {
+            name: "comment",
+            kind: Kind::Str,
+            get: |s| Value::Str(&s.notes),
+        },
     ];
+
+    fn hidden_in(dialect: Dialect) -> &'static [&'static str] {
+        match dialect {
+            Dialect::Default => &["comment"],
+            Dialect::Platform => &["notes", "owner"],
+        }
+    }
 }
 
 impl Record for UserView {
@@ -428,6 +445,14 @@ impl Record for UserView {
             get: |u| Value::Str(&u.roles),
         },
     ];
+
+    /// The platform's roles are an array, and arrays are not queryable.
+    fn hidden_in(dialect: Dialect) -> &'static [&'static str] {
+        match dialect {
+            Dialect::Default => &[],
+            Dialect::Platform => &["roles"],
+        }
+    }
 }
 
 impl Record for ConfigurationSummary {
@@ -528,11 +553,23 @@ impl Record for OsTemplate {
             get: |t| Value::Str(t.access.as_str()),
         },
         Field {
+            name: "adminonly",
+            kind: Kind::Bool,
+            get: |t| Value::Bool(t.access == Access::Admin),
+        },
+        Field {
             name: "location_id",
             kind: Kind::Int,
             get: |t| int(t.location_id),
         },
     ];
+
+    fn hidden_in(dialect: Dialect) -> &'static [&'static str] {
+        match dialect {
+            Dialect::Default => &["adminonly"],
+            Dialect::Platform => &["access"],
+        }
+    }
 }
 
 impl Record for Script {

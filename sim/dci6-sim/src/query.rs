@@ -23,6 +23,8 @@ use std::fmt;
 use std::iter::Peekable;
 use std::str::Chars;
 
+use crate::dialect::Dialect;
+
 /// The type of a queryable field, fixed per field so that queries are checked up front.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -54,6 +56,11 @@ pub struct Field<T> {
 /// An object listed by a list endpoint; `FIELDS` are the ones `where` and `orderby` may name.
 pub trait Record: Sized + 'static {
     const FIELDS: &'static [Field<Self>];
+
+    /// The fields of `FIELDS` a dialect does not show, so that a query may not name them.
+    fn hidden_in(_dialect: Dialect) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// Why a query was refused; the text goes into the 400 answer.
@@ -138,13 +145,16 @@ pub struct Page<'a, T> {
 impl ListQuery {
     /// Parses and checks the three parameters against `T`'s fields.
     pub fn parse<T: Record>(
+        dialect: Dialect,
         filter: Option<&str>,
         orderby: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListQuery, QueryError> {
         Ok(ListQuery {
-            filter: filter.map(parse_where::<T>).transpose()?,
-            order: orderby.map(parse_orderby::<T>).transpose()?,
+            filter: filter.map(|f| parse_where::<T>(dialect, f)).transpose()?,
+            order: orderby
+                .map(|o| parse_orderby::<T>(dialect, o))
+                .transpose()?,
             limit: limit.map(parse_limit).transpose()?,
         })
     }
@@ -263,14 +273,20 @@ fn like(value: &str, pattern: &str) -> bool {
     remaining.ends_with(last)
 }
 
-fn field_index<T: Record>(name: &str) -> Result<usize, QueryError> {
+fn field_index<T: Record>(dialect: Dialect, name: &str) -> Result<usize, QueryError> {
+    if T::hidden_in(dialect).contains(&name) {
+        return Err(QueryError::at("unknown field", name));
+    }
     T::FIELDS
         .iter()
         .position(|f| f.name == name)
         .ok_or_else(|| QueryError::at("unknown field", name))
 }
 
-fn parse_orderby<T: Record>(text: &str) -> Result<(usize, Direction), QueryError> {
+fn parse_orderby<T: Record>(
+    dialect: Dialect,
+    text: &str,
+) -> Result<(usize, Direction), QueryError> {
     let mut words = text.split_whitespace();
     let (Some(name), Some(direction), None) = (words.next(), words.next(), words.next()) else {
         return Err(QueryError::at(
@@ -278,7 +294,7 @@ fn parse_orderby<T: Record>(text: &str) -> Result<(usize, Direction), QueryError
             text,
         ));
     };
-    let field = field_index::<T>(name)?;
+    let field = field_index::<T>(dialect, name)?;
     if T::FIELDS.get(field).map(|f| f.kind) == Some(Kind::Object) {
         return Err(QueryError::at("cannot order by an object field", name));
     }
@@ -381,8 +397,9 @@ fn quoted(chars: &mut Peekable<Chars<'_>>) -> Result<String, QueryError> {
     }
 }
 
-fn parse_where<T: Record>(text: &str) -> Result<Expr, QueryError> {
+fn parse_where<T: Record>(dialect: Dialect, text: &str) -> Result<Expr, QueryError> {
     let mut parser = Parser::<T> {
+        dialect,
         tokens: tokenize(text)?.into_iter().peekable(),
         record: std::marker::PhantomData,
     };
@@ -407,6 +424,7 @@ fn describe(token: &Token) -> String {
 }
 
 struct Parser<T> {
+    dialect: Dialect,
     tokens: Peekable<std::vec::IntoIter<Token>>,
     record: std::marker::PhantomData<T>,
 }
@@ -456,7 +474,7 @@ impl<T: Record> Parser<T> {
     }
 
     fn comparison(&mut self, name: &str) -> Result<Expr, QueryError> {
-        let field = field_index::<T>(name)?;
+        let field = field_index::<T>(self.dialect, name)?;
         let kind = T::FIELDS
             .get(field)
             .map(|f| f.kind)
@@ -605,13 +623,13 @@ mod tests {
     }
 
     fn ids(filter: &str) -> Vec<u64> {
-        let query = ListQuery::parse::<Row>(Some(filter), None, None).unwrap();
+        let query = ListQuery::parse::<Row>(Dialect::Default, Some(filter), None, None).unwrap();
         let rows = rows();
         query.apply(&rows).items.iter().map(|r| r.id).collect()
     }
 
     fn error(filter: &str) -> QueryError {
-        ListQuery::parse::<Row>(Some(filter), None, None).unwrap_err()
+        ListQuery::parse::<Row>(Dialect::Default, Some(filter), None, None).unwrap_err()
     }
 
     #[test]
@@ -697,7 +715,7 @@ mod tests {
     fn orderby_and_limit() {
         let rows = rows();
         let page = |orderby: Option<&str>, limit: Option<&str>| {
-            let query = ListQuery::parse::<Row>(None, orderby, limit).unwrap();
+            let query = ListQuery::parse::<Row>(Dialect::Default, None, orderby, limit).unwrap();
             let page = query.apply(&rows);
             (
                 page.items.iter().map(|r| r.id).collect::<Vec<_>>(),
@@ -714,7 +732,9 @@ mod tests {
         assert_eq!(page(None, Some("10,10")), (vec![], 4));
         assert_eq!(page(None, Some("0")), (vec![], 4));
 
-        let filtered = ListQuery::parse::<Row>(Some("free EQ true"), None, Some("1,1")).unwrap();
+        let filtered =
+            ListQuery::parse::<Row>(Dialect::Default, Some("free EQ true"), None, Some("1,1"))
+                .unwrap();
         let filtered = filtered.apply(&rows);
         assert_eq!(filtered.size, 2);
         assert_eq!(filtered.items[0].id, 3);
@@ -722,7 +742,9 @@ mod tests {
 
     #[test]
     fn refused_orderby_and_limit() {
-        let parse = |o: Option<&str>, l: Option<&str>| ListQuery::parse::<Row>(None, o, l);
+        let parse = |o: Option<&str>, l: Option<&str>| {
+            ListQuery::parse::<Row>(Dialect::Default, None, o, l)
+        };
         assert!(parse(Some("name"), None).is_err());
         assert!(parse(Some("name ASC"), None).is_err());
         assert!(parse(Some("name asc extra"), None).is_err());

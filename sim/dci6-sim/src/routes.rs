@@ -1,7 +1,14 @@
-//! Which call of the contract a request names: method and path to an [`Endpoint`], and the query
+//! Which call of the contract a request names: the route table of each dialect (method and
+//! path template to an [`Endpoint`], with sample bodies for the OpenAPI document), and the query
 //! parameters (only list endpoints take any: `where`, `orderby`, `limit`).
+//!
+//! The same table dispatches requests and describes the API (`openapi.rs`), so the document
+//! cannot list a route the simulator does not serve, nor miss one it does.
+
+use serde_json::{Value, json};
 
 use crate::actions::PowerAction;
+use crate::dialect::Dialect;
 use crate::error::ApiError;
 use crate::query::{ListQuery, Record};
 
@@ -23,6 +30,15 @@ impl Method {
             _ => Method::Other,
         }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Other => "OTHER",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,16 +55,24 @@ pub enum Endpoint {
     Power(u64, PowerAction),
     SetOwner(u64),
     RemoveOwner(u64),
+    /// Platform: sets the owner, or removes it with `null`.
+    SetAccount(u64),
     SetPort {
         server: u64,
         connection: u64,
     },
     AddIps(u64),
+    /// Platform: per-family pool lists and counts.
+    AddIpsByFamily(u64),
     RemoveIp {
         server: u64,
         ip: u64,
     },
+    /// Platform: the address alone names it.
+    DeleteIp(u64),
     InstallOs(u64),
+    /// Platform: `os` and `recipe_list`.
+    Reinstall(u64),
     RunDiagnostics(u64),
     StopOperation(u64),
     ListUsers,
@@ -89,89 +113,241 @@ impl Endpoint {
     }
 }
 
+/// The values a path template's placeholders matched.
+pub struct Captures<'a> {
+    values: Vec<(&'static str, &'a str)>,
+}
+
+impl Captures<'_> {
+    fn text(&self, name: &str) -> Option<String> {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    fn id(&self, name: &str) -> Option<u64> {
+        self.text(name)?.parse().ok()
+    }
+}
+
+/// One segment of a path template: `{name}` is an integer id, `{name:text}` any text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment {
+    Literal(&'static str),
+    Id(&'static str),
+    Text(&'static str),
+}
+
+/// One call of a dialect.
+pub struct Route {
+    pub method: Method,
+    /// `/api/dci/v3/server/{server}/ip`; see [`Segment`] for the placeholders.
+    pub path: &'static str,
+    /// `None`: both dialects.
+    pub dialect: Option<Dialect>,
+    build: fn(&Captures<'_>) -> Option<Endpoint>,
+    /// POST bodies the call accepts, which together use every field it knows (the OpenAPI
+    /// document's request schema is read from them, and they are run against a sample
+    /// installation for the answer's schema); empty for GET and DELETE.
+    pub bodies: fn() -> Vec<Value>,
+    /// The body fields every request must have.
+    pub required: &'static [&'static str],
+}
+
+impl Route {
+    pub fn segments(&self) -> impl Iterator<Item = Segment> {
+        self.path.split('/').skip(1).map(|part| {
+            match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(name) => match name.strip_suffix(":text") {
+                    Some(name) => Segment::Text(name),
+                    None => Segment::Id(name),
+                },
+                None => Segment::Literal(part),
+            }
+        })
+    }
+
+    /// The path as OpenAPI writes it: `{name}` for every placeholder.
+    pub fn openapi_path(&self) -> String {
+        self.path.replace(":text}", "}")
+    }
+
+    pub fn serves(&self, dialect: Dialect) -> bool {
+        self.dialect.is_none_or(|d| d == dialect)
+    }
+
+    fn matches(&self, method: Method, segments: &[&str]) -> Option<Endpoint> {
+        if method != self.method {
+            return None;
+        }
+        let mut values = Vec::new();
+        let mut given = segments.iter();
+        for segment in self.segments() {
+            let part = given.next()?;
+            match segment {
+                Segment::Literal(literal) if literal == *part => {}
+                Segment::Literal(_) => return None,
+                Segment::Id(name) => {
+                    part.parse::<u64>().ok()?;
+                    values.push((name, *part));
+                }
+                Segment::Text(name) => values.push((name, *part)),
+            }
+        }
+        if given.next().is_some() {
+            return None;
+        }
+        (self.build)(&Captures { values })
+    }
+}
+
+fn no_body() -> Vec<Value> {
+    Vec::new()
+}
+
+fn empty_body() -> Vec<Value> {
+    vec![json!({})]
+}
+
+/// `route!(Method "path", dialect, build)` for a call without a body, with `bodies` and
+/// `required` after `build` for one with.
+macro_rules! route {
+    ($method:ident $path:literal, $dialect:expr, $build:expr) => {
+        route!($method $path, $dialect, $build, no_body, &[])
+    };
+    ($method:ident $path:literal, $dialect:expr, $build:expr, $bodies:expr, $required:expr) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            dialect: $dialect,
+            build: $build,
+            bodies: $bodies,
+            required: $required,
+        }
+    };
+}
+
+const DEFAULT: Option<Dialect> = Some(Dialect::Default);
+const PLATFORM: Option<Dialect> = Some(Dialect::Platform);
+const BOTH: Option<Dialect> = None;
+
+/// Every route of both dialects. Order matters where two templates fit one path: the first that
+/// fits wins (`server/configuration` before `server/{server}`).
+pub static ROUTES: &[Route] = &[
+    route!(Post "/api/auth/v4/public/token", BOTH, |_| Some(Endpoint::Login),
+        || vec![json!({"email": "admin@example.com", "password": "secret"})],
+        &["email", "password"]),
+    route!(Post "/api/auth/v4/public/key", BOTH, |_| Some(Endpoint::KeyLogin),
+        || vec![json!({"key": "0123456789abcdef0123456789abcdef"})], &["key"]),
+    route!(Delete "/api/auth/v4/token/{token:text}", BOTH,
+        |c| Some(Endpoint::RevokeToken(c.text("token")?))),
+    route!(Post "/api/auth/v4/user/{user:text}/key", BOTH,
+        |c| Some(Endpoint::UserKey(c.text("user")?)), empty_body, &[]),
+    route!(Get "/api/dci/v3/server", BOTH, |_| Some(Endpoint::ListServers)),
+    route!(Get "/api/dci/v3/server/configuration", BOTH, |_| Some(Endpoint::ListConfigurations)),
+    route!(Get "/api/dci/v3/server/{server}", BOTH,
+        |c| Some(Endpoint::ShowServer(c.id("server")?))),
+    route!(Post "/api/dci/v3/server/{server}", DEFAULT,
+        |c| Some(Endpoint::EditServer(c.id("server")?)),
+        || vec![json!({"domain": "web.example.com", "notes": "order 7",
+                       "maintenance_mode": false})],
+        &[]),
+    route!(Post "/api/dci/v3/server/{server}", PLATFORM,
+        |c| Some(Endpoint::EditServer(c.id("server")?)),
+        || vec![json!({"domain": "web.example.com", "comment": "order 7",
+                       "maintenance_mode": false})],
+        &[]),
+    route!(Post "/api/dci/v3/server/{server}/power_on", BOTH,
+        |c| Some(Endpoint::Power(c.id("server")?, PowerAction::On)), empty_body, &[]),
+    route!(Post "/api/dci/v3/server/{server}/power_off", BOTH,
+        |c| Some(Endpoint::Power(c.id("server")?, PowerAction::Off)), empty_body, &[]),
+    route!(Post "/api/dci/v3/server/{server}/power_reset", BOTH,
+        |c| Some(Endpoint::Power(c.id("server")?, PowerAction::Reset)), empty_body, &[]),
+    route!(Post "/api/dci/v3/server/{server}/owner", DEFAULT,
+        |c| Some(Endpoint::SetOwner(c.id("server")?)), || vec![json!({"user": 57})], &["user"]),
+    route!(Delete "/api/dci/v3/server/{server}/owner", DEFAULT,
+        |c| Some(Endpoint::RemoveOwner(c.id("server")?))),
+    route!(Post "/api/dci/v3/server/{server}/account", PLATFORM,
+        |c| Some(Endpoint::SetAccount(c.id("server")?)),
+        || vec![json!({"account": 57}), json!({"account": null})], &["account"]),
+    route!(Post "/api/dci/v3/server/{server}/ip", DEFAULT,
+        |c| Some(Endpoint::AddIps(c.id("server")?)),
+        || vec![json!({"pool": 1, "family": "ipv4", "count": 1})], &["pool", "family", "count"]),
+    route!(Post "/api/dci/v3/server/{server}/ip", PLATFORM,
+        |c| Some(Endpoint::AddIpsByFamily(c.id("server")?)),
+        || vec![json!({"ipv4_pool": [1], "ipv4_number": 1}),
+                json!({"ipv6_pool": [1], "ipv6_number": 1})],
+        &[]),
+    route!(Delete "/api/dci/v3/server/{server}/ip/{ip}", DEFAULT,
+        |c| Some(Endpoint::RemoveIp { server: c.id("server")?, ip: c.id("ip")? })),
+    route!(Delete "/api/ip/v3/ip/{ip}", PLATFORM, |c| Some(Endpoint::DeleteIp(c.id("ip")?))),
+    route!(Post "/api/dci/v3/server/{server}/os_install", DEFAULT,
+        |c| Some(Endpoint::InstallOs(c.id("server")?)),
+        || vec![json!({"os_template": 4, "password": "root-pw", "domain": "web.example.com",
+                       "scripts": [1], "ssh_keys": ["ssh-ed25519 AAAA admin"]})],
+        &["os_template", "password", "domain"]),
+    route!(Post "/api/dci/v3/server/{server}/reinstall", PLATFORM,
+        |c| Some(Endpoint::Reinstall(c.id("server")?)),
+        || vec![json!({"os": 4, "password": "root-pw", "domain": "web.example.com",
+                       "recipe_list": [{"recipe": 1}], "ssh_keys": ["ssh-ed25519 AAAA admin"]})],
+        &["os", "password", "domain"]),
+    route!(Post "/api/dci/v3/server/{server}/diagnostics", BOTH,
+        |c| Some(Endpoint::RunDiagnostics(c.id("server")?)),
+        || vec![json!({"disk_cleanup": true})], &["disk_cleanup"]),
+    route!(Post "/api/dci/v3/server/{server}/operation/stop", BOTH,
+        |c| Some(Endpoint::StopOperation(c.id("server")?)), empty_body, &[]),
+    route!(Post "/api/dci/v3/server/{server}/switch_connection/{connection}", BOTH,
+        |c| Some(Endpoint::SetPort { server: c.id("server")?, connection: c.id("connection")? }),
+        || vec![json!({"admin_status": "up"})], &["admin_status"]),
+    route!(Get "/api/dci/v3/user", BOTH, |_| Some(Endpoint::ListUsers)),
+    route!(Post "/api/dci/v3/user", BOTH, |_| Some(Endpoint::CreateUser),
+        || vec![json!({"email": "new@example.com", "password": "pw", "role": "@user",
+                       "full_name": "New Customer", "phone_number": "+31 20 000 0000"})],
+        &["email", "password", "role"]),
+    route!(Get "/api/dci/v3/location", BOTH, |_| Some(Endpoint::ListLocations)),
+    route!(Get "/api/dci/v3/location/{location}", BOTH,
+        |c| Some(Endpoint::ShowLocation(c.id("location")?))),
+    route!(Get "/api/dci/v3/rack", BOTH, |_| Some(Endpoint::ListRacks)),
+    route!(Get "/api/dci/v3/rack/{rack}", BOTH, |c| Some(Endpoint::ShowRack(c.id("rack")?))),
+    route!(Get "/api/ip/v3/ippool", BOTH, |_| Some(Endpoint::ListPools)),
+    route!(Get "/api/dci/v3/ippool/settings", BOTH, |_| Some(Endpoint::PoolSettings)),
+    route!(Get "/api/dci/v3/os_template", BOTH, |_| Some(Endpoint::ListTemplates)),
+    route!(Get "/api/dci/v3/script", BOTH, |_| Some(Endpoint::ListScripts)),
+];
+
+/// The route of `dialect` that fits, and what it names.
+pub fn find(
+    dialect: Dialect,
+    method: Method,
+    segments: &[&str],
+) -> Option<(&'static Route, Endpoint)> {
+    ROUTES
+        .iter()
+        .filter(|r| r.serves(dialect))
+        .find_map(|r| r.matches(method, segments).map(|e| (r, e)))
+}
+
 /// The endpoint, or 404 for an unknown path and 405 for a known path with another method.
-pub fn resolve(method: Method, segments: &[String]) -> Result<Endpoint, ApiError> {
+pub fn resolve(
+    dialect: Dialect,
+    method: Method,
+    segments: &[String],
+) -> Result<Endpoint, ApiError> {
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    if let Some(endpoint) = route(method, &segments) {
+    if let Some((_, endpoint)) = find(dialect, method, &segments) {
         return Ok(endpoint);
     }
-    let allowed: Vec<&str> = [
-        (Method::Get, "GET"),
-        (Method::Post, "POST"),
-        (Method::Delete, "DELETE"),
-    ]
-    .into_iter()
-    .filter(|(m, _)| route(*m, &segments).is_some())
-    .map(|(_, name)| name)
-    .collect();
+    let allowed: Vec<&str> = [Method::Get, Method::Post, Method::Delete]
+        .into_iter()
+        .filter(|m| find(dialect, *m, &segments).is_some())
+        .map(Method::as_str)
+        .collect();
     if allowed.is_empty() {
         Err(ApiError::not_found("no such route").with_value(format!("/{}", segments.join("/"))))
     } else {
         Err(ApiError::new(405, "method not allowed").with_value(allowed))
     }
-}
-
-fn route(method: Method, segments: &[&str]) -> Option<Endpoint> {
-    use Endpoint as E;
-    use Method::{Delete, Get, Post};
-    let id = |text: &str| text.parse::<u64>().ok();
-    Some(match (method, segments) {
-        (Post, ["api", "auth", "v4", "public", "token"]) => E::Login,
-        (Post, ["api", "auth", "v4", "public", "key"]) => E::KeyLogin,
-        (Delete, ["api", "auth", "v4", "token", token]) => E::RevokeToken(token.to_string()),
-        (Post, ["api", "auth", "v4", "user", user, "key"]) => E::UserKey(user.to_string()),
-        (Get, ["api", "dci", "v3", "server"]) => E::ListServers,
-        (Get, ["api", "dci", "v3", "server", "configuration"]) => E::ListConfigurations,
-        (Get, ["api", "dci", "v3", "server", server]) => E::ShowServer(id(server)?),
-        (Post, ["api", "dci", "v3", "server", server]) => E::EditServer(id(server)?),
-        (Post, ["api", "dci", "v3", "server", server, action]) => {
-            let server = id(server)?;
-            match *action {
-                "power_on" => E::Power(server, PowerAction::On),
-                "power_off" => E::Power(server, PowerAction::Off),
-                "power_reset" => E::Power(server, PowerAction::Reset),
-                "owner" => E::SetOwner(server),
-                "ip" => E::AddIps(server),
-                "os_install" => E::InstallOs(server),
-                "diagnostics" => E::RunDiagnostics(server),
-                _ => return None,
-            }
-        }
-        (Delete, ["api", "dci", "v3", "server", server, "owner"]) => E::RemoveOwner(id(server)?),
-        (Post, ["api", "dci", "v3", "server", server, "operation", "stop"]) => {
-            E::StopOperation(id(server)?)
-        }
-        (
-            Post,
-            [
-                "api",
-                "dci",
-                "v3",
-                "server",
-                server,
-                "switch_connection",
-                connection,
-            ],
-        ) => E::SetPort {
-            server: id(server)?,
-            connection: id(connection)?,
-        },
-        (Delete, ["api", "dci", "v3", "server", server, "ip", ip]) => E::RemoveIp {
-            server: id(server)?,
-            ip: id(ip)?,
-        },
-        (Get, ["api", "dci", "v3", "user"]) => E::ListUsers,
-        (Post, ["api", "dci", "v3", "user"]) => E::CreateUser,
-        (Get, ["api", "dci", "v3", "location"]) => E::ListLocations,
-        (Get, ["api", "dci", "v3", "location", location]) => E::ShowLocation(id(location)?),
-        (Get, ["api", "dci", "v3", "rack"]) => E::ListRacks,
-        (Get, ["api", "dci", "v3", "rack", rack]) => E::ShowRack(id(rack)?),
-        (Get, ["api", "ip", "v3", "ippool"]) => E::ListPools,
-        (Get, ["api", "dci", "v3", "ippool", "settings"]) => E::PoolSettings,
-        (Get, ["api", "dci", "v3", "os_template"]) => E::ListTemplates,
-        (Get, ["api", "dci", "v3", "script"]) => E::ListScripts,
-        _ => return None,
-    })
 }
 
 /// The path's segments, percent-decoded; `None` if the encoding is broken.
@@ -251,7 +427,7 @@ impl Params {
 
     /// The list query for records of type `T`; 400 for anything else than `where`, `orderby`,
     /// `limit`, or for a query that does not fit `T`.
-    pub fn list_query<T: Record>(&self) -> Result<ListQuery, ApiError> {
+    pub fn list_query<T: Record>(&self, dialect: Dialect) -> Result<ListQuery, ApiError> {
         if let Some((name, _)) = self
             .pairs
             .iter()
@@ -259,15 +435,19 @@ impl Params {
         {
             return Err(ApiError::bad_request("unknown query parameter").with_value(name.as_str()));
         }
-        ListQuery::parse::<T>(self.get("where"), self.get("orderby"), self.get("limit")).map_err(
-            |e| {
-                let error = ApiError::bad_request(format!("bad list query: {}", e.msg));
-                match e.value {
-                    Some(value) => error.with_value(value),
-                    None => error,
-                }
-            },
+        ListQuery::parse::<T>(
+            dialect,
+            self.get("where"),
+            self.get("orderby"),
+            self.get("limit"),
         )
+        .map_err(|e| {
+            let error = ApiError::bad_request(format!("bad list query: {}", e.msg));
+            match e.value {
+                Some(value) => error.with_value(value),
+                None => error,
+            }
+        })
     }
 
     /// `name=value&...`, decoded, for the request log.
@@ -285,7 +465,7 @@ mod tests {
     use super::*;
 
     fn resolve_path(method: Method, path: &str) -> Result<Endpoint, u16> {
-        resolve(method, &segments(path).unwrap()).map_err(|e| e.status)
+        resolve(Dialect::Default, method, &segments(path).unwrap()).map_err(|e| e.status)
     }
 
     #[test]
@@ -324,6 +504,44 @@ mod tests {
         );
         assert_eq!(resolve_path(Get, "/api/dci/v3/server/"), Err(404));
         assert_eq!(resolve_path(Get, "/nothing"), Err(404));
+    }
+
+    #[test]
+    fn platform_routes() {
+        use Method::*;
+        let resolve_platform = |method, path: &str| {
+            resolve(Dialect::Platform, method, &segments(path).unwrap()).map_err(|e| e.status)
+        };
+        assert_eq!(
+            resolve_platform(Post, "/api/dci/v3/server/12/reinstall"),
+            Ok(Endpoint::Reinstall(12))
+        );
+        assert_eq!(
+            resolve_platform(Post, "/api/dci/v3/server/12/account"),
+            Ok(Endpoint::SetAccount(12))
+        );
+        assert_eq!(
+            resolve_platform(Delete, "/api/ip/v3/ip/901"),
+            Ok(Endpoint::DeleteIp(901))
+        );
+        assert_eq!(
+            resolve_platform(Get, "/api/dci/v3/server/configuration"),
+            Ok(Endpoint::ListConfigurations)
+        );
+        assert_eq!(resolve_platform(Get, "/api/ip/v3/ip/901"), Err(405));
+        assert_eq!(
+            resolve_platform(Post, "/api/dci/v3/server/12/os_install"),
+            Err(404)
+        );
+        assert_eq!(
+            resolve_platform(Delete, "/api/dci/v3/server/12/owner"),
+            Err(404)
+        );
+        assert_eq!(resolve_path(Delete, "/api/ip/v3/ip/901"), Err(404));
+        assert_eq!(
+            resolve_path(Post, "/api/dci/v3/server/12/account"),
+            Err(404)
+        );
     }
 
     #[test]

@@ -51,6 +51,26 @@ fn serves_an_inventory_file_until_killed() {
 }
 
 #[test]
+fn serves_the_platform_dialect() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dci6-sim"))
+        .args(["--generated", "3", "--dialect=platform"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let base = first_line.trim().strip_prefix("listening on ").unwrap();
+    let client = Client::new(base).logged_in("admin@example.com", "admin");
+    let server = client.server(3);
+    assert_eq!(server["comment"], "");
+    assert!(server.get("owner").is_none());
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
 fn bad_flags_and_files_are_reported() {
     let run = |args: &[&str]| {
         let output = Command::new(env!("CARGO_BIN_EXE_dci6-sim"))
@@ -77,6 +97,9 @@ fn bad_flags_and_files_are_reported() {
     assert!(stderr.contains("unknown option --colour"), "{stderr}");
     let (_, stderr) = run(&["--generated", "10", "--listen", "nowhere"]);
     assert!(stderr.contains("--listen needs HOST:PORT"), "{stderr}");
+    let (code, stderr) = run(&["--generated", "10", "--dialect", "vm6"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("unknown dialect \"vm6\""), "{stderr}");
     let (code, _) = run(&["--help"]);
     assert_eq!(code, Some(0));
 }

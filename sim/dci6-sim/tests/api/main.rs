@@ -8,4 +8,6 @@ mod concurrency;
 mod faults;
 mod inventory;
 mod lists;
+mod openapi;
 mod performance;
+mod platform;
