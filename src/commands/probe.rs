@@ -98,13 +98,17 @@ pub fn run(
         };
         let objects = if *listed {
             observed.add(contract, "list", vec![answer.clone()]);
-            match contract.pointer("list", "items").and_then(|p| answer.pointer(p)) {
+            match contract
+                .pointer("list", "items")
+                .and_then(|p| answer.pointer(p))
+            {
                 Some(Value::Array(items)) => items.clone(),
                 _ => {
                     findings.push(Finding {
                         entry: format!("requests.{name}"),
                         verdict: Verdict::Differs,
-                        detail: "answered, but answers.list.items finds no array in the answer".into(),
+                        detail: "answered, but answers.list.items finds no array in the answer"
+                            .into(),
                     });
                     continue;
                 }
@@ -162,9 +166,7 @@ fn unread(contract: &Contract, observed: &Observed, swagger: bool) -> Vec<Findin
     };
     let requests = contract
         .requests()
-        .filter(|(name, entry)| {
-            entry.method != Method::Get && *name != "login"
-        })
+        .filter(|(name, entry)| entry.method != Method::Get && *name != "login")
         .map(|(name, _)| not_checked(name, why));
     let answers = ANSWERS
         .iter()
@@ -181,7 +183,11 @@ fn read_swagger(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the swagger document {}", path.display()))
         .map_err(|err| {
-            ModuleError::new(ErrorKind::Usage, path.display().to_string(), format!("{err:#}"))
+            ModuleError::new(
+                ErrorKind::Usage,
+                path.display().to_string(),
+                format!("{err:#}"),
+            )
         })?;
     serde_json::from_str(&text).map_err(|err| {
         ModuleError::new(
@@ -217,7 +223,10 @@ fn log_summary(client: &Client, module: u64, findings: &[Finding]) {
 }
 
 fn text(contract: &Contract, module: u64, findings: &[Finding]) -> String {
-    let mut text = format!("DCImanager contract of module {module}: {}\n\n", contract.source);
+    let mut text = format!(
+        "DCImanager contract of module {module}: {}\n\n",
+        contract.source
+    );
     for finding in findings {
         let _ = writeln!(
             text,

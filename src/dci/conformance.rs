@@ -52,9 +52,17 @@ const TYPES: &[(&str, &str, &[&str])] = &[
     ("server", "owner.id", &["number", "null"]),
     ("server", "owner.email", &["string"]),
     ("server", "is_new", &["boolean"]),
-    ("server", "diagnostics.status", &["string", "number", "boolean"]),
+    (
+        "server",
+        "diagnostics.status",
+        &["string", "number", "boolean"],
+    ),
     ("server", "operation.id", &["number"]),
-    ("server", "operation.status", &["string", "number", "boolean"]),
+    (
+        "server",
+        "operation.status",
+        &["string", "number", "boolean"],
+    ),
     ("server", "operation.progress", &["number", "null"]),
     ("server", "maintenance_mode", &["boolean"]),
     ("server", "in_operation", &["boolean"]),
@@ -76,8 +84,16 @@ const TYPES: &[(&str, &str, &[&str])] = &[
     ("switch_connection", "id", &["number"]),
     ("switch_connection", "switch", &["number"]),
     ("switch_connection", "description", &["string"]),
-    ("switch_connection", "admin_status", &["string", "number", "boolean"]),
-    ("switch_connection", "oper_status", &["string", "number", "boolean"]),
+    (
+        "switch_connection",
+        "admin_status",
+        &["string", "number", "boolean"],
+    ),
+    (
+        "switch_connection",
+        "oper_status",
+        &["string", "number", "boolean"],
+    ),
     ("switch_connection", "is_ipmi_connection", &["boolean"]),
     ("configuration", "configuration", &["string"]),
     ("configuration", "free_server_count", &["number"]),
@@ -121,7 +137,7 @@ const ANSWERED_BY: &[(&str, &str, bool)] = &[
     ("token", "login", false),
     ("key", "user_key", false),
     ("created", "create_user", false),
-    ("action", "set_owner", false),
+    ("action", "diagnostics", false),
     ("added_ips", "add_ipv4", false),
 ];
 
@@ -190,7 +206,11 @@ pub fn check_answers(contract: &Contract, observed: &Observed) -> Vec<Finding> {
             });
             continue;
         }
-        let listed = |value: &Value| contract.vocabulary(vocabulary).any(|(_, values)| values.contains(value));
+        let listed = |value: &Value| {
+            contract
+                .vocabulary(vocabulary)
+                .any(|(_, values)| values.contains(value))
+        };
         let counts: Vec<String> = seen
             .values()
             .map(|(value, count)| format!("{value} ×{count}"))
@@ -235,7 +255,10 @@ fn check_field(kind: &str, field: &str, pointer: &str, objects: &[Value]) -> Fin
         );
     }
     if objects.is_empty() {
-        return finding(Verdict::NotChecked, "no object of this kind was listed".into());
+        return finding(
+            Verdict::NotChecked,
+            "no object of this kind was listed".into(),
+        );
     }
     let present: Vec<&Value> = objects.iter().filter_map(|o| o.pointer(pointer)).collect();
     let mut types: BTreeMap<&str, usize> = BTreeMap::new();
@@ -254,7 +277,10 @@ fn check_field(kind: &str, field: &str, pointer: &str, objects: &[Value]) -> Fin
         if parent_null {
             return finding(
                 Verdict::NotChecked,
-                format!("{pointer}: its parent is null in all {} objects", objects.len()),
+                format!(
+                    "{pointer}: its parent is null in all {} objects",
+                    objects.len()
+                ),
             );
         }
         return finding(
@@ -311,7 +337,10 @@ pub fn check_swagger(contract: &Contract, swagger: &Value) -> Vec<Finding> {
                 paths
                     .iter()
                     .find(|(path, _)| same_template(path, &entry.path))
-                    .map(|(_, item)| item.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>().join(", ")))
+                    .map(|(_, item)| {
+                        item.as_object()
+                            .map(|o| o.keys().cloned().collect::<Vec<_>>().join(", "))
+                    })
             });
             findings.push(Finding {
                 entry: label,
@@ -323,7 +352,11 @@ pub fn check_swagger(contract: &Contract, swagger: &Value) -> Vec<Finding> {
                         entry.path,
                         methods.unwrap_or_default()
                     ),
-                    None => format!("{} {} is not in the document", entry.method.as_str(), entry.path),
+                    None => format!(
+                        "{} {} is not in the document",
+                        entry.method.as_str(),
+                        entry.path
+                    ),
                 },
             });
             continue;
@@ -368,7 +401,11 @@ pub fn check_swagger(contract: &Contract, swagger: &Value) -> Vec<Finding> {
         let entry = contract.request(request);
         let method = entry.method.as_str().to_ascii_lowercase();
         let schema = paths
-            .and_then(|paths| paths.iter().find(|(path, _)| same_template(path, &entry.path)))
+            .and_then(|paths| {
+                paths
+                    .iter()
+                    .find(|(path, _)| same_template(path, &entry.path))
+            })
             .and_then(|(_, item)| item.get(&method))
             .and_then(answer_schema)
             .map(|schema| resolve(swagger, schema));
@@ -398,7 +435,11 @@ fn check_schema(contract: &Contract, swagger: &Value, kind: &str, schema: &Value
         let found = schema_at(swagger, schema, pointer);
         findings.push(Finding {
             entry: format!("answers.{kind}.{field} (swagger)"),
-            verdict: if found.is_some() { Verdict::Holds } else { Verdict::Differs },
+            verdict: if found.is_some() {
+                Verdict::Holds
+            } else {
+                Verdict::Differs
+            },
             detail: match found {
                 Some(_) => format!("{pointer} is declared"),
                 None => format!("{pointer} is not in the answer's schema"),
@@ -409,7 +450,12 @@ fn check_schema(contract: &Contract, swagger: &Value, kind: &str, schema: &Value
             NESTED.iter().find(|(k, f, _)| *k == kind && *f == field),
         ) && let Some(item_schema) = nested.get("items")
         {
-            findings.extend(check_schema(contract, swagger, item, resolve(swagger, item_schema)));
+            findings.extend(check_schema(
+                contract,
+                swagger,
+                item,
+                resolve(swagger, item_schema),
+            ));
         }
     }
     findings
@@ -501,7 +547,10 @@ mod tests {
         assert_eq!(verdict("answers.server.id").0, Verdict::Holds);
         let (notes, detail) = verdict("answers.server.notes");
         assert_eq!(notes, Verdict::Differs, "{detail}");
-        assert!(detail.contains("number where the module reads string"), "{detail}");
+        assert!(
+            detail.contains("number where the module reads string"),
+            "{detail}"
+        );
         let (maintenance, detail) = verdict("answers.server.maintenance_mode");
         assert_eq!(maintenance, Verdict::Differs);
         assert!(detail.contains("in none of 2"), "{detail}");
@@ -509,7 +558,10 @@ mod tests {
         assert_eq!(verdict("answers.ip.name").0, Verdict::Holds);
         let (words, detail) = verdict("words.operation_status (server.operation.status)");
         assert_eq!(words, Verdict::Differs);
-        assert!(detail.contains("\"complete\" ×1") && detail.contains("not in the contract"), "{detail}");
+        assert!(
+            detail.contains("\"complete\" ×1") && detail.contains("not in the contract"),
+            "{detail}"
+        );
     }
 
     #[test]
@@ -532,9 +584,15 @@ mod tests {
         let owner = find("requests.set_owner (swagger)");
         assert_eq!(owner.verdict, Verdict::Differs);
         assert!(owner.detail.contains("user"), "{}", owner.detail);
-        assert_eq!(find("requests.power_on (swagger)").verdict, Verdict::Differs);
+        assert_eq!(
+            find("requests.power_on (swagger)").verdict,
+            Verdict::Differs
+        );
         assert_eq!(find("answers.server.id (swagger)").verdict, Verdict::Holds);
-        assert_eq!(find("answers.server.notes (swagger)").verdict, Verdict::Differs);
+        assert_eq!(
+            find("answers.server.notes (swagger)").verdict,
+            Verdict::Differs
+        );
         assert_eq!(find("answers.ip.id (swagger)").verdict, Verdict::Holds);
         assert_eq!(find("answers.ip.name (swagger)").verdict, Verdict::Differs);
     }

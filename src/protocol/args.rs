@@ -37,17 +37,39 @@ pub enum Command {
     Features,
     CheckConnection,
     TuneConnection,
-    Open { item: u64 },
-    Suspend { item: u64 },
-    Resume { item: u64 },
-    Close { item: u64 },
-    SyncItem { item: u64 },
-    Reboot { item: u64 },
-    GetServerConfig { module: u64 },
-    SyncServer { module: u64 },
-    TransitionControlpanel { item: u64 },
-    PricelistDynamicSettingsTune { module: u64 },
-    Report { module: u64 },
+    Open {
+        item: u64,
+    },
+    Suspend {
+        item: u64,
+    },
+    Resume {
+        item: u64,
+    },
+    Close {
+        item: u64,
+    },
+    SyncItem {
+        item: u64,
+    },
+    Reboot {
+        item: u64,
+    },
+    GetServerConfig {
+        module: u64,
+    },
+    SyncServer {
+        module: u64,
+    },
+    TransitionControlpanel {
+        item: u64,
+    },
+    PricelistDynamicSettingsTune {
+        module: u64,
+    },
+    Report {
+        module: u64,
+    },
     /// For administrators: the module's DCImanager contract against the installation.
     Probe {
         module: u64,

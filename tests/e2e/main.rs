@@ -9,6 +9,7 @@ mod action;
 mod close;
 mod controlpanel;
 mod debug_conf;
+mod dialects;
 mod domain;
 mod explain;
 mod ip_list;

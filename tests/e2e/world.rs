@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use billmgr_stand_in::{AddonSpec, MariaDb, Mgr5Root, TestDb};
-use dci6_sim::{Inventory, Sim, SimHandle, SimOptions};
+use dci6_sim::{Dialect, Inventory, Sim, SimHandle, SimOptions};
 use serde_json::{Value, json};
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -16,6 +16,9 @@ pub const ADMIN_PASSWORD: &str = "Adm1n-S3cret!";
 pub const CUSTOMER: &str = "client@example.com";
 pub const LOCATION: u64 = 1;
 pub const FIXED_LABEL: &str = "i9-9900K-64Gb-2x1024NVMe";
+/// The contract entries the project ships for the platform's naming.
+pub const PLATFORM_CONTRACT: &str =
+    include_str!("../../etc/examples/pmdci6-dcimanager-platform.toml");
 
 pub struct World {
     pub sim: SimHandle,
@@ -162,7 +165,34 @@ impl World {
         extra: &[(&str, &str)],
         operation_duration: Duration,
     ) -> World {
+        World::build(name, inventory, extra, operation_duration, Dialect::Default)
+    }
+
+    /// A world whose simulator speaks `dialect`, the module told of it only by the contract
+    /// file in the mgr5 root: none for the default, the project's example for the platform's.
+    pub fn in_dialect(name: &str, inventory: Inventory, dialect: Dialect) -> World {
+        let world = World::build(name, inventory, &[], Duration::from_millis(300), dialect);
+        if dialect == Dialect::Platform {
+            world.use_contract(PLATFORM_CONTRACT);
+        }
+        world
+    }
+
+    /// Writes the administrator's contract file `etc/pmdci6-dcimanager.toml`.
+    pub fn use_contract(&self, text: &str) {
+        std::fs::write(self.root.path().join("etc/pmdci6-dcimanager.toml"), text)
+            .expect("contract file");
+    }
+
+    fn build(
+        name: &str,
+        inventory: Inventory,
+        extra: &[(&str, &str)],
+        operation_duration: Duration,
+        dialect: Dialect,
+    ) -> World {
         let options = SimOptions {
+            dialect,
             operation_duration,
             ..SimOptions::default()
         };
