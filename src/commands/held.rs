@@ -160,7 +160,7 @@ impl Held {
         if reason.unknown.is_some() {
             let text = format!(
                 "{command} of item {item} was refused and changed nothing: {reason}. This DCImanager's \
-                 answer differs from the API the module expects (README, 'API assumptions')."
+                 answer differs from the API the module expects (README, 'Connecting a real DCImanager')."
             );
             return ModuleError::new(ErrorKind::NotOwner, format!("item {item}"), text).into();
         }

@@ -96,7 +96,7 @@ impl fmt::Display for PoolError {
                 f,
                 "no IP pool is chosen because DCImanager's answer lacks what the choice needs ({}); this \
                  DCImanager differs from the API the module expects: compare its answer with README, \
-                 'API assumptions'",
+                 'Connecting a real DCImanager'",
                 explain(chain)
             ),
             PoolError::NoPool {
@@ -600,6 +600,6 @@ mod tests {
             ONE,
         ));
         assert!(reason.contains("no `families`"), "{reason}");
-        assert!(reason.contains("API assumptions"), "{reason}");
+        assert!(reason.contains("Connecting a real DCImanager"), "{reason}");
     }
 }
