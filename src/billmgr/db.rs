@@ -268,6 +268,24 @@ impl Db {
             .collect()
     }
 
+    /// The active processing modules of `module_name` that sell `tariff`, in BILLmanager's own
+    /// order of choice (`orderpriority`, then `ipmgr`, then id, as its C++ base answers
+    /// `get_suitable_module`).
+    pub fn tariff_modules(&mut self, module_name: &str, tariff: u64) -> Result<Vec<u64>> {
+        let rows = self.rows(
+            &format!("the processing modules of tariff {tariff}"),
+            "SELECT pm.id
+             FROM processingmodule2pricelist pm2p
+             JOIN processingmodule pm ON pm.id = pm2p.processingmodule
+             WHERE pm2p.pricelist = ? AND pm.module = ? AND pm.active = 'on'
+             ORDER BY pm.orderpriority, pm.ipmgr, pm.id",
+            (tariff, module_name),
+        )?;
+        rows.iter()
+            .map(|row| required(row, 0, "processingmodule.id"))
+            .collect()
+    }
+
     /// One plain param of every service of the module, by item: one query, however many
     /// services there are.
     pub fn module_item_param(&mut self, module: u64, name: &str) -> Result<BTreeMap<u64, String>> {

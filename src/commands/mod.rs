@@ -5,6 +5,7 @@ mod claim;
 pub mod close;
 mod customer;
 mod explain;
+pub mod get_suitable_module;
 pub mod held;
 mod network;
 pub mod open;
@@ -107,6 +108,13 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
             server_config::run(root, module, dry_run)?
         }
         Command::TransitionControlpanel { item } => transition_controlpanel::run(root, item)?,
+        Command::GetSuitableModule => {
+            let mut order = String::new();
+            std::io::stdin()
+                .read_to_string(&mut order)
+                .context("reading the order from stdin")?;
+            Some(get_suitable_module::run(root, &order)?)
+        }
     };
     Ok(document.map(Output::Xml))
 }

@@ -36,16 +36,38 @@ pub enum Format {
 pub enum Command {
     Features,
     CheckConnection,
-    Open { item: u64 },
-    Suspend { item: u64 },
-    Resume { item: u64 },
-    Close { item: u64 },
-    SyncItem { item: u64 },
-    Reboot { item: u64 },
-    GetServerConfig { module: u64 },
-    SyncServer { module: u64 },
-    TransitionControlpanel { item: u64 },
-    Report { module: u64 },
+    Open {
+        item: u64,
+    },
+    Suspend {
+        item: u64,
+    },
+    Resume {
+        item: u64,
+    },
+    Close {
+        item: u64,
+    },
+    SyncItem {
+        item: u64,
+    },
+    Reboot {
+        item: u64,
+    },
+    GetServerConfig {
+        module: u64,
+    },
+    SyncServer {
+        module: u64,
+    },
+    TransitionControlpanel {
+        item: u64,
+    },
+    /// Reads the order from stdin; the candidate modules come from BILLmanager's database.
+    GetSuitableModule,
+    Report {
+        module: u64,
+    },
 }
 
 /// Every `--command` value BILLmanager may call; `features` declares all of them but itself.
@@ -63,6 +85,7 @@ pub const COMMANDS: &[&str] = &[
     "get_server_config",
     "sync_server",
     "transition_controlpanel",
+    "get_suitable_module",
 ];
 
 impl Command {
@@ -80,6 +103,7 @@ impl Command {
             Command::GetServerConfig { .. } => "get_server_config",
             Command::SyncServer { .. } => "sync_server",
             Command::TransitionControlpanel { .. } => "transition_controlpanel",
+            Command::GetSuitableModule => "get_suitable_module",
             Command::Report { .. } => "report",
         }
     }
@@ -113,7 +137,7 @@ impl Command {
 const VALUE_OPTIONS: &[(&str, &str)] = &[
     (
         "command",
-        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel; for administrators: report (with --module)",
+        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, get_suitable_module; for administrators: report (with --module)",
     ),
     ("item", "the service (item) id"),
     ("module", "the processing module id"),
@@ -267,6 +291,7 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
         "get_server_config" => Command::GetServerConfig { module: module()? },
         "sync_server" => Command::SyncServer { module: module()? },
         "transition_controlpanel" => Command::TransitionControlpanel { item: item()? },
+        "get_suitable_module" => Command::GetSuitableModule,
         "report" => Command::Report { module: module()? },
         other => {
             return Err(usage(format!(

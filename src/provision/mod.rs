@@ -11,7 +11,8 @@
 //! - [`ownership`]: owner and notes marks, the guard of every command on an existing server;
 //! - [`open_plan`], [`close_plan`], [`service_plan`]: the steps still to do, from the real state;
 //! - [`server_state`]: facts about a server the plans share;
-//! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services.
+//! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services;
+//! - [`suitable`]: which of a tariff's processing modules should open an order.
 
 pub mod action;
 pub mod availability;
@@ -28,6 +29,7 @@ pub mod ownership;
 pub mod pool;
 pub mod server_state;
 pub mod service_plan;
+pub mod suitable;
 
 #[cfg(test)]
 mod testing;

@@ -15,4 +15,5 @@ mod progress;
 mod protocol;
 mod report;
 mod server_config;
+mod suitable;
 mod sync;

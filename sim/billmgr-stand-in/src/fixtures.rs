@@ -232,6 +232,26 @@ impl TestDb {
         Ok(module)
     }
 
+    /// Binds `tariff` to `module` (`processingmodule2pricelist`): the module may open its orders.
+    pub fn bind_tariff(&self, module: u64, tariff: u64) -> Result<()> {
+        self.conn()
+            .exec_drop(
+                "INSERT INTO processingmodule2pricelist (processingmodule, pricelist) VALUES (?, ?)",
+                (module, tariff),
+            )
+            .with_context(|| format!("binding tariff {tariff} to module {module}"))
+    }
+
+    /// The module's `orderpriority`: BILLmanager tries the lowest first.
+    pub fn set_module_priority(&self, module: u64, priority: i32) -> Result<()> {
+        self.conn()
+            .exec_drop(
+                "UPDATE processingmodule SET orderpriority = ? WHERE id = ?",
+                (priority, module),
+            )
+            .with_context(|| format!("setting the priority of module {module}"))
+    }
+
     /// A customer account with one user holding `email` (an empty `email` leaves it NULL).
     pub fn add_account(&self, email: &str) -> Result<u64> {
         let mut conn = self.conn();
