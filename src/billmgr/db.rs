@@ -307,6 +307,18 @@ impl Db {
             .collect()
     }
 
+    /// The accounts having a user with `email` (any case): the customers an e-mail names.
+    pub fn accounts_with_email(&mut self, email: &str) -> Result<Vec<u64>> {
+        let rows = self.rows(
+            &format!("the accounts of e-mail {email}"),
+            "SELECT DISTINCT account FROM `user` WHERE LOWER(email) = LOWER(?) ORDER BY account",
+            (email,),
+        )?;
+        rows.iter()
+            .map(|row| required(row, 0, "user.account"))
+            .collect()
+    }
+
     /// The e-mail of the account's first user, if it has one.
     pub fn account_email(&mut self, account: u64) -> Result<Option<String>> {
         let rows = self.rows(

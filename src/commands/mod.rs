@@ -7,6 +7,7 @@ mod customer;
 mod explain;
 pub mod get_suitable_module;
 pub mod held;
+mod import;
 mod network;
 pub mod open;
 mod order;
@@ -99,6 +100,9 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
         }
         Command::Open { item } => return open::run(root, invocation, item),
         Command::Report { module } => return report::run(root, invocation, module).map(Some),
+        Command::Import { module, ref search } => {
+            return import::run(root, invocation, module, search.as_deref());
+        }
         Command::Suspend { item } => suspend::run(root, item, ro, dry_run)?,
         Command::Resume { item } => resume::run(root, item, ro, dry_run)?,
         Command::Close { item } => close::run(root, item, ro, dry_run)?,

@@ -36,38 +36,18 @@ pub enum Format {
 pub enum Command {
     Features,
     CheckConnection,
-    Open {
-        item: u64,
-    },
-    Suspend {
-        item: u64,
-    },
-    Resume {
-        item: u64,
-    },
-    Close {
-        item: u64,
-    },
-    SyncItem {
-        item: u64,
-    },
-    Reboot {
-        item: u64,
-    },
-    GetServerConfig {
-        module: u64,
-    },
-    SyncServer {
-        module: u64,
-    },
-    TransitionControlpanel {
-        item: u64,
-    },
-    /// Reads the order from stdin; the candidate modules come from BILLmanager's database.
+    Open { item: u64 },
+    Suspend { item: u64 },
+    Resume { item: u64 },
+    Close { item: u64 },
+    SyncItem { item: u64 },
+    Reboot { item: u64 },
+    GetServerConfig { module: u64 },
+    SyncServer { module: u64 },
+    TransitionControlpanel { item: u64 },
     GetSuitableModule,
-    Report {
-        module: u64,
-    },
+    Import { module: u64, search: Option<String> },
+    Report { module: u64 },
 }
 
 /// Every `--command` value BILLmanager may call; `features` declares all of them but itself.
@@ -86,6 +66,7 @@ pub const COMMANDS: &[&str] = &[
     "sync_server",
     "transition_controlpanel",
     "get_suitable_module",
+    "import",
 ];
 
 impl Command {
@@ -104,6 +85,7 @@ impl Command {
             Command::SyncServer { .. } => "sync_server",
             Command::TransitionControlpanel { .. } => "transition_controlpanel",
             Command::GetSuitableModule => "get_suitable_module",
+            Command::Import { .. } => "import",
             Command::Report { .. } => "report",
         }
     }
@@ -127,7 +109,8 @@ impl Command {
         match *self {
             Command::GetServerConfig { module }
             | Command::SyncServer { module }
-            | Command::Report { module } => Some(module),
+            | Command::Report { module }
+            | Command::Import { module, .. } => Some(module),
             _ => None,
         }
     }
@@ -137,7 +120,7 @@ impl Command {
 const VALUE_OPTIONS: &[(&str, &str)] = &[
     (
         "command",
-        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, get_suitable_module; for administrators: report (with --module)",
+        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, get_suitable_module, import; for administrators: report (with --module)",
     ),
     ("item", "the service (item) id"),
     ("module", "the processing module id"),
@@ -158,7 +141,14 @@ const VALUE_OPTIONS: &[(&str, &str)] = &[
         "userid",
         "user who started the change (accepted, unused by this module)",
     ),
-    ("itemtype", "product type (accepted, unused by this module)"),
+    (
+        "itemtype",
+        "product type; import accepts only dedic (other commands: accepted, unused)",
+    ),
+    (
+        "searchstring",
+        "import: only servers whose name or owner e-mail contains this text",
+    ),
     ("addon", "addon item id (accepted, unused by this module)"),
     ("password", "new password (accepted, unused by this module)"),
     ("format", "output of a run by hand: xml (default) or text"),
@@ -292,6 +282,24 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
         "sync_server" => Command::SyncServer { module: module()? },
         "transition_controlpanel" => Command::TransitionControlpanel { item: item()? },
         "get_suitable_module" => Command::GetSuitableModule,
+        "import" => {
+            match m.get_one::<String>("itemtype").map(String::as_str) {
+                None | Some(crate::protocol::features::ITEMTYPE) => {}
+                Some(other) => {
+                    return Err(usage(format!(
+                        "--itemtype {other}: pmdci6 imports only {} (dedicated servers)",
+                        crate::protocol::features::ITEMTYPE
+                    )));
+                }
+            }
+            Command::Import {
+                module: module()?,
+                search: m
+                    .get_one::<String>("searchstring")
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+            }
+        }
         "report" => Command::Report { module: module()? },
         other => {
             return Err(usage(format!(

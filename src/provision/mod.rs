@@ -12,6 +12,7 @@
 //! - [`open_plan`], [`close_plan`], [`service_plan`]: the steps still to do, from the real state;
 //! - [`server_state`]: facts about a server the plans share;
 //! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services;
+//! - [`import`]: which owned servers become services, and why the others do not;
 //! - [`suitable`]: which of a tariff's processing modules should open an order.
 
 pub mod action;
@@ -19,6 +20,7 @@ pub mod availability;
 pub mod close_plan;
 pub mod closest;
 pub mod drift;
+pub mod import;
 pub mod install;
 pub mod item_status;
 pub mod label;

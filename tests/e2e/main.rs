@@ -9,6 +9,7 @@ mod action;
 mod close;
 mod controlpanel;
 mod explain;
+mod import;
 mod lifecycle;
 mod open;
 mod progress;
