@@ -307,6 +307,21 @@ impl Db {
             .collect()
     }
 
+    /// The tariff the item was on before a tariff change BILLmanager has not finished
+    /// (`item.lastpricelist`); `None` when no change is under way.
+    pub fn last_pricelist(&mut self, item: u64) -> Result<Option<u64>> {
+        let rows = self.rows(
+            &format!("the previous tariff of item {item}"),
+            "SELECT lastpricelist FROM item WHERE id = ?",
+            (item,),
+        )?;
+        Ok(rows
+            .first()
+            .and_then(|row| cell(row, 0))
+            .and_then(|v| v.parse().ok())
+            .filter(|id: &u64| *id > 0))
+    }
+
     /// The accounts having a user with `email` (any case): the customers an e-mail names.
     pub fn accounts_with_email(&mut self, email: &str) -> Result<Vec<u64>> {
         let rows = self.rows(

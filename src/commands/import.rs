@@ -162,10 +162,10 @@ fn billing_facts(db: &mut Db, module: u64, servers: &[Server]) -> Result<import:
         .filter_map(|s| crate::provision::ownership::owner_email(s))
         .filter(|e| !e.is_empty())
     {
-        let key = email.to_lowercase();
-        if !accounts.contains_key(&key) {
-            let found = db.accounts_with_email(email)?;
-            accounts.insert(key, found);
+        if let std::collections::btree_map::Entry::Vacant(slot) =
+            accounts.entry(email.to_lowercase())
+        {
+            slot.insert(db.accounts_with_email(email)?);
         }
     }
     Ok(import::Billing {

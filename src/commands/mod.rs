@@ -17,6 +17,7 @@ pub mod resume;
 pub mod server_config;
 pub mod service;
 pub mod session;
+pub mod setparam;
 mod stock;
 pub mod suspend;
 pub mod sync_item;
@@ -112,6 +113,7 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
             server_config::run(root, module, dry_run)?
         }
         Command::TransitionControlpanel { item } => transition_controlpanel::run(root, item)?,
+        Command::Setparam { item, user } => setparam::run(root, item, ro, user, dry_run)?,
         Command::GetSuitableModule => {
             let mut order = String::new();
             std::io::stdin()

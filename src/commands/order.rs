@@ -23,23 +23,7 @@ pub struct Ordered {
 pub fn read(billing: &mut Billing, service: &Service) -> Result<Ordered> {
     let item = service.id();
     let object = format!("item {item}");
-    let tariff = billing.db.pricelist_params(service.item.pricelist)?;
-    let configuration = tariff
-        .get("configuration")
-        .map(String::as_str)
-        .unwrap_or("");
-    let addons = billing.db.item_addons(item)?;
-    let measures = billing.db.measures()?;
-    let order = Order::read(configuration, &addons, &measures).map_err(|err| {
-        ModuleError::new(
-            ErrorKind::Item,
-            &object,
-            format!(
-                "the order of item {item} (tariff {}): {err}",
-                service.item.pricelist
-            ),
-        )
-    })?;
+    let order = read_order(billing, service)?;
     let param = |name: &str| {
         service
             .params
@@ -80,6 +64,29 @@ pub fn read(billing: &mut Billing, service: &Service) -> Result<Ordered> {
         recipes,
         domain: param("domain"),
         root_password,
+    })
+}
+
+/// The hardware and the IP counts the item's tariff and add-ons ask for now.
+pub fn read_order(billing: &mut Billing, service: &Service) -> Result<Order> {
+    let item = service.id();
+    let tariff = billing.db.pricelist_params(service.item.pricelist)?;
+    let configuration = tariff
+        .get("configuration")
+        .map(String::as_str)
+        .unwrap_or("");
+    let addons = billing.db.item_addons(item)?;
+    let measures = billing.db.measures()?;
+    Order::read(configuration, &addons, &measures).map_err(|err| {
+        ModuleError::new(
+            ErrorKind::Item,
+            format!("item {item}"),
+            format!(
+                "the order of item {item} (tariff {}): {err}",
+                service.item.pricelist
+            ),
+        )
+        .into()
     })
 }
 

@@ -47,6 +47,7 @@ pub enum Command {
     TransitionControlpanel { item: u64 },
     GetSuitableModule,
     Import { module: u64, search: Option<String> },
+    Setparam { item: u64, user: Option<u64> },
     Report { module: u64 },
 }
 
@@ -67,6 +68,7 @@ pub const COMMANDS: &[&str] = &[
     "transition_controlpanel",
     "get_suitable_module",
     "import",
+    "setparam",
 ];
 
 impl Command {
@@ -86,6 +88,7 @@ impl Command {
             Command::TransitionControlpanel { .. } => "transition_controlpanel",
             Command::GetSuitableModule => "get_suitable_module",
             Command::Import { .. } => "import",
+            Command::Setparam { .. } => "setparam",
             Command::Report { .. } => "report",
         }
     }
@@ -99,7 +102,8 @@ impl Command {
             | Command::Close { item }
             | Command::SyncItem { item }
             | Command::Reboot { item }
-            | Command::TransitionControlpanel { item } => Some(item),
+            | Command::TransitionControlpanel { item }
+            | Command::Setparam { item, .. } => Some(item),
             _ => None,
         }
     }
@@ -120,7 +124,7 @@ impl Command {
 const VALUE_OPTIONS: &[(&str, &str)] = &[
     (
         "command",
-        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, get_suitable_module, import; for administrators: report (with --module)",
+        "the operation: features, check_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, get_suitable_module, import, setparam; for administrators: report (with --module)",
     ),
     ("item", "the service (item) id"),
     ("module", "the processing module id"),
@@ -139,7 +143,7 @@ const VALUE_OPTIONS: &[(&str, &str)] = &[
     ),
     (
         "userid",
-        "user who started the change (accepted, unused by this module)",
+        "user who started the change; setparam passes it to a tariff rollback",
     ),
     (
         "itemtype",
@@ -282,6 +286,10 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
         "sync_server" => Command::SyncServer { module: module()? },
         "transition_controlpanel" => Command::TransitionControlpanel { item: item()? },
         "get_suitable_module" => Command::GetSuitableModule,
+        "setparam" => Command::Setparam {
+            item: item()?,
+            user: optional_id(m, "userid")?,
+        },
         "import" => {
             match m.get_one::<String>("itemtype").map(String::as_str) {
                 None | Some(crate::protocol::features::ITEMTYPE) => {}

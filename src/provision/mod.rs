@@ -9,7 +9,8 @@
 //! - [`closest`]: the most similar server when none matches, and the build task text;
 //! - [`pool`]: the IP pool chain;
 //! - [`ownership`]: owner and notes marks, the guard of every command on an existing server;
-//! - [`open_plan`], [`close_plan`], [`service_plan`]: the steps still to do, from the real state;
+//! - [`open_plan`], [`close_plan`], [`service_plan`], [`setparam_plan`]: the steps still to do,
+//!   from the real state;
 //! - [`server_state`]: facts about a server the plans share;
 //! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services;
 //! - [`import`]: which owned servers become services, and why the others do not;
@@ -31,6 +32,7 @@ pub mod ownership;
 pub mod pool;
 pub mod server_state;
 pub mod service_plan;
+pub mod setparam_plan;
 pub mod suitable;
 
 #[cfg(test)]

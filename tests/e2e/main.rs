@@ -16,5 +16,6 @@ mod progress;
 mod protocol;
 mod report;
 mod server_config;
+mod setparam;
 mod suitable;
 mod sync;

@@ -239,8 +239,9 @@ impl Billmgr {
             | "service.posthardreboot"
             | "service.poststart"
             | "service.poststop"
-            | "service.postsetparam"
             | "service.postchangepassword" => self.complete(func, params, None),
+            "service.postsetparam" => self.finish_change(func, params),
+            "service.changepricelist.rollback" => self.roll_back_tariff(func, params),
             "service.saveparam" => self.save_param(func, params),
             "service.dropparam" => self.drop_param(func, params),
             "service.setstatus" => self.set_service_status(params),
@@ -296,6 +297,41 @@ impl Billmgr {
         self.conn
             .exec_drop("DELETE FROM runningoperation WHERE item = ?", (item,))
             .context("removing the running operation")?;
+        Ok(ok())
+    }
+
+    /// `service.postsetparam`: the change is applied; a tariff change under way is final.
+    fn finish_change(&mut self, func: &str, params: &Params) -> Answer {
+        let answer = self.complete(func, params, None)?;
+        let item = self.item(params)?;
+        self.conn
+            .exec_drop("UPDATE item SET lastpricelist = NULL WHERE id = ?", (item,))
+            .context("finishing the tariff change")?;
+        Ok(answer)
+    }
+
+    /// `service.changepricelist.rollback`: the item goes back to the tariff it was on before
+    /// the change (`lastpricelist`); an error when no change is under way.
+    fn roll_back_tariff(&mut self, func: &str, params: &Params) -> Answer {
+        params.require_sok(func)?;
+        let item = self.item(params)?;
+        let previous: Option<Option<u64>> = self
+            .conn
+            .exec_first("SELECT lastpricelist FROM item WHERE id = ?", (item,))
+            .context("reading the previous tariff")?;
+        let Some(previous) = previous.flatten() else {
+            return Err(ApiError::new(
+                "value",
+                "elid",
+                format!("item {item} has no tariff change to roll back"),
+            ));
+        };
+        self.conn
+            .exec_drop(
+                "UPDATE item SET pricelist = ?, lastpricelist = NULL WHERE id = ?",
+                (previous, item),
+            )
+            .context("rolling back the tariff")?;
         Ok(ok())
     }
 
