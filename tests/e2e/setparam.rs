@@ -255,3 +255,41 @@ fn a_server_that_is_not_the_items_is_refused_untouched() {
     assert!(world.dci_changes().is_empty());
     assert_eq!(postsetparams(&world), 0);
 }
+
+#[test]
+fn a_setparam_killed_after_adding_addresses_is_finished_by_the_retry_without_more() {
+    let (world, item, ro) = world_in_rack("setparam_killed", 2);
+    world.db.set_addon(item, "ip", 3).expect("ip addon");
+    world.db.set_addon(item, "ipv6", 1).expect("ipv6 addon");
+    // Every answer takes a while, so the kill lands between the two additions.
+    world.sim.inject(dci6_sim::Fault::Delay {
+        duration: std::time::Duration::from_millis(400),
+        count: 40,
+    });
+    let mut child = world
+        .command(&["--command", "setparam", "--item", &item.to_string()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !world
+        .dci_changes()
+        .iter()
+        .any(|r| r.method == "POST" && r.path.ends_with("/ip"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no address was ever added"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+
+    setparam(&world, item, ro, &[]).assert_ok();
+    let ips = addresses(&world.server(SERVER));
+    let v6 = ips.iter().filter(|(_, a)| a.contains(':')).count();
+    assert_eq!((ips.len() - v6, v6), (3, 1), "exactly as ordered: {ips:?}");
+    assert_eq!(world.item_param(item, "ip").as_deref(), Some(MAIN));
+    assert_eq!(postsetparams(&world), 1);
+}
