@@ -293,3 +293,32 @@ fn a_setparam_killed_after_adding_addresses_is_finished_by_the_retry_without_mor
     assert_eq!(world.item_param(item, "ip").as_deref(), Some(MAIN));
     assert_eq!(postsetparams(&world), 1);
 }
+
+#[test]
+fn dcimanager_refusing_the_addresses_fails_with_nothing_added() {
+    let (world, item, ro) = world("setparam_refused");
+    // Without the pool's free count the module cannot tell beforehand; DCImanager's refusal
+    // of the addition is the check.
+    world.sim.rewrite(dci6_sim::Rewrite {
+        path_prefix: "/api/ip/v3/ippool".into(),
+        field: "free_ipv4".into(),
+        value: None,
+    });
+    world.db.set_addon(item, "ip", 1000).expect("ip addon");
+    let run = setparam(&world, item, ro, &[]);
+    assert_eq!(run.error_type(), "dci_api", "{run:#?}");
+    assert!(
+        run.error_value().contains("fewer than 999 free"),
+        "{run:#?}"
+    );
+    assert_eq!(addresses(&world.server(SERVER)).len(), 1);
+    assert_eq!(postsetparams(&world), 0);
+    assert!(
+        world
+            .root
+            .mgrctl_calls_of("service.changepricelist.rollback")
+            .expect("calls")
+            .is_empty(),
+        "no tariff change under way, nothing to roll back"
+    );
+}
