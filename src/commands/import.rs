@@ -32,7 +32,7 @@ use crate::protocol::args::{Format, Invocation};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::features::ITEMTYPE;
 use crate::protocol::xml::Element;
-use crate::provision::import::{self, Decision, LiveService, decide, selected};
+use crate::provision::import::{self, Decision, ImportStatus, LiveService, decide, selected};
 use crate::provision::install::login_name;
 use crate::provision::order::MANUAL;
 use crate::provision::ownership::item_note;
@@ -82,8 +82,20 @@ pub fn run(
     let mut not_imported = Vec::new();
     for (server, decision) in &decisions {
         match decision {
-            Decision::Import { .. } => {
-                let item = create_service(&billing, module_id, server, decision)?;
+            Decision::Import {
+                account,
+                tariff,
+                status,
+                ip,
+                ..
+            } => {
+                let imported = Imported {
+                    account: *account,
+                    tariff: *tariff,
+                    status: *status,
+                    ip: ip.as_deref(),
+                };
+                let item = create_service(&billing, module_id, server, &imported)?;
                 mark(&client, server, item)?;
                 log::info!(
                     "imported server {} as service {item}: {decision}",
@@ -175,28 +187,26 @@ fn billing_facts(db: &mut Db, module: u64, servers: &[Server]) -> Result<import:
     })
 }
 
+/// What a server is imported as.
+struct Imported<'a> {
+    account: u64,
+    tariff: u64,
+    status: ImportStatus,
+    ip: Option<&'a str>,
+}
+
 /// `processing.import.service`; the new service's id.
 fn create_service(
     billing: &Billing,
     module: u64,
     server: &Server,
-    decision: &Decision,
+    imported: &Imported,
 ) -> Result<u64> {
-    let Decision::Import {
-        account,
-        tariff,
-        status,
-        ip,
-        ..
-    } = decision
-    else {
-        unreachable!("create_service is called for imports only")
-    };
     let (module, account, tariff, status, server_id) = (
         module.to_string(),
-        account.to_string(),
-        tariff.to_string(),
-        status.code().to_string(),
+        imported.account.to_string(),
+        imported.tariff.to_string(),
+        imported.status.code().to_string(),
         server.id.to_string(),
     );
     let template = server.os_template.as_ref().map(|t| t.name.as_str());
@@ -211,7 +221,7 @@ fn create_service(
         ("serverid", &server_id),
         ("username", login_name(template.unwrap_or_default())),
     ];
-    if let Some(ip) = ip {
+    if let Some(ip) = imported.ip {
         params.push(("ip", ip));
     }
     if let Some(template) = template {
