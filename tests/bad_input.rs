@@ -181,6 +181,27 @@ fn cases() -> Vec<Case> {
                 ..Trial::bare("check_connection", &[])
             },
         },
+        Case {
+            name: "get_suitable_module with an HTML page on stdin",
+            expect: "usage",
+            mentions: "not XML",
+            stage: |_| Trial {
+                stdin: "<html><body>502 Bad Gateway</body>".into(),
+                ..Trial::bare("get_suitable_module", &[])
+            },
+        },
+        Case {
+            name: "import of another product type",
+            expect: "usage",
+            mentions: "--itemtype vds",
+            stage: |world| {
+                let module = world.module.to_string();
+                Trial {
+                    extra: vec!["--module".into(), module, "--itemtype".into(), "vds".into()],
+                    ..Trial::bare("import", &[])
+                }
+            },
+        },
         // ---- the item ----
         Case {
             name: "open of an item of another product type",
@@ -289,6 +310,22 @@ fn cases() -> Vec<Case> {
                     world.order_for(CUSTOMER, FIXED_LABEL, &[], &[("ip", "100000")], &[OS]),
                 )
             },
+        },
+        Case {
+            name: "absurd IPv4 add-on on a change of a live service",
+            expect: "no_pool",
+            mentions: "free IPv4 addresses and the order needs 99999",
+            stage: |world| {
+                let item = world.opened(1, ACTIVE);
+                world.db.set_addon(item, "ip", 100000).expect("ip addon");
+                Trial::on("setparam", item)
+            },
+        },
+        Case {
+            name: "setparam of a deleted service",
+            expect: "item",
+            mentions: "deleted",
+            stage: |world| Trial::on("setparam", world.opened(1, DELETED)),
         },
         Case {
             name: "reboot of a suspended service",

@@ -284,6 +284,24 @@ impl Db {
             .collect()
     }
 
+    /// The active processing modules of `module_name` that sell `tariff`, in BILLmanager's own
+    /// order of choice (`orderpriority`, then `ipmgr`, then id, as its C++ base answers
+    /// `get_suitable_module`).
+    pub fn tariff_modules(&mut self, module_name: &str, tariff: u64) -> Result<Vec<u64>> {
+        let rows = self.rows(
+            &format!("the processing modules of tariff {tariff}"),
+            "SELECT pm.id
+             FROM processingmodule2pricelist pm2p
+             JOIN processingmodule pm ON pm.id = pm2p.processingmodule
+             WHERE pm2p.pricelist = ? AND pm.module = ? AND pm.active = 'on'
+             ORDER BY pm.orderpriority, pm.ipmgr, pm.id",
+            (tariff, module_name),
+        )?;
+        rows.iter()
+            .map(|row| required(row, 0, "processingmodule.id"))
+            .collect()
+    }
+
     /// One plain param of every service of the module, by item: one query, however many
     /// services there are.
     pub fn module_item_param(&mut self, module: u64, name: &str) -> Result<BTreeMap<u64, String>> {
@@ -302,6 +320,33 @@ impl Db {
                     cell(row, 1).unwrap_or_default(),
                 ))
             })
+            .collect()
+    }
+
+    /// The tariff the item was on before a tariff change BILLmanager has not finished
+    /// (`item.lastpricelist`); `None` when no change is under way.
+    pub fn last_pricelist(&mut self, item: u64) -> Result<Option<u64>> {
+        let rows = self.rows(
+            &format!("the previous tariff of item {item}"),
+            "SELECT lastpricelist FROM item WHERE id = ?",
+            (item,),
+        )?;
+        Ok(rows
+            .first()
+            .and_then(|row| cell(row, 0))
+            .and_then(|v| v.parse().ok())
+            .filter(|id: &u64| *id > 0))
+    }
+
+    /// The accounts having a user with `email` (any case): the customers an e-mail names.
+    pub fn accounts_with_email(&mut self, email: &str) -> Result<Vec<u64>> {
+        let rows = self.rows(
+            &format!("the accounts of e-mail {email}"),
+            "SELECT DISTINCT account FROM `user` WHERE LOWER(email) = LOWER(?) ORDER BY account",
+            (email,),
+        )?;
+        rows.iter()
+            .map(|row| required(row, 0, "user.account"))
             .collect()
     }
 

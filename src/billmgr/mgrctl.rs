@@ -178,6 +178,27 @@ pub fn find_value(xml: &str, name: &str) -> Result<Option<String>> {
     Ok(find_text(&doc, name))
 }
 
+/// The text of the element at `path` from the root (`["doc", "item", "pricelist"]`), in an XML
+/// document BILLmanager wrote (an answer, or what a command reads on stdin). `None` when there
+/// is no such element.
+pub fn text_at(xml: &str, path: &[&str]) -> Result<Option<String>> {
+    let doc = parse_xml(xml)?;
+    let Some((root, rest)) = path.split_first() else {
+        return Ok(None);
+    };
+    if doc.name != *root {
+        return Ok(None);
+    }
+    let mut element = &doc;
+    for name in rest {
+        match element.children.iter().find(|c| c.name == *name) {
+            Some(child) => element = child,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(element.text.clone()))
+}
+
 fn find_text(element: &Element, name: &str) -> Option<String> {
     if element.name == name {
         return Some(element.text.clone());

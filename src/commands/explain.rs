@@ -227,12 +227,21 @@ fn plan(
 /// The verdict of an available server that does not match the order.
 const OTHER_CONFIGURATION: &str = "other configuration";
 
-/// `1 downgrade(s), score 64`: how far a server is from the order (fewer downgrades first).
+/// `at least the order on every part, excess 1000` or `lacks a part: shortfall 500, excess 0`:
+/// how far a server is from the order, in thousandths of a part (lacking nothing first, then
+/// the smaller excess, then the smaller shortfall).
 fn distance_text(distance: Distance) -> String {
-    format!(
-        "{} downgrade(s), score {}",
-        distance.downgrades, distance.score
-    )
+    if distance.lacks_nothing() {
+        format!(
+            "at least the order on every part, excess {}",
+            distance.excess
+        )
+    } else {
+        format!(
+            "lacks a part: shortfall {}, excess {}",
+            distance.shortfall, distance.excess
+        )
+    }
 }
 
 fn choice_name(choice: &Choice) -> &'static str {
@@ -303,8 +312,8 @@ fn xml_report(
         let distance = build.distance();
         server = server.child(
             Element::new("build")
-                .attr("downgrades", distance.downgrades.to_string())
-                .attr("score", distance.score.to_string())
+                .attr("shortfall", distance.shortfall.to_string())
+                .attr("excess", distance.excess.to_string())
                 .text(build.to_string()),
         );
     }

@@ -72,6 +72,11 @@ impl Guarded {
     pub fn server(&self) -> &Server {
         &self.server
     }
+
+    /// The service to read more of (its order) beside the server it holds.
+    pub fn parts_mut(&mut self) -> (&mut Held, &Server) {
+        (&mut self.held, &self.server)
+    }
 }
 
 /// A service of this module, ready to act on its server.

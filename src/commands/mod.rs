@@ -5,7 +5,9 @@ mod claim;
 pub mod close;
 mod customer;
 mod explain;
+pub mod get_suitable_module;
 pub mod held;
+mod import;
 mod ip_list;
 mod network;
 pub mod open;
@@ -18,6 +20,7 @@ pub mod resume;
 pub mod server_config;
 pub mod service;
 pub mod session;
+pub mod setparam;
 mod stock;
 pub mod suspend;
 pub mod sync_item;
@@ -122,6 +125,9 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
             module,
             ref swagger,
         } => return probe::run(root, invocation, module, swagger.as_deref()).map(Some),
+        Command::Import { module, ref search } => {
+            return import::run(root, invocation, module, search.as_deref());
+        }
         Command::Suspend { item } => suspend::run(root, item, ro, dry_run)?,
         Command::Resume { item } => resume::run(root, item, ro, dry_run)?,
         Command::Close { item } => close::run(root, item, ro, dry_run)?,
@@ -131,6 +137,14 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
             server_config::run(root, module, dry_run)?
         }
         Command::TransitionControlpanel { item } => transition_controlpanel::run(root, item)?,
+        Command::Setparam { item, user } => setparam::run(root, item, ro, user, dry_run)?,
+        Command::GetSuitableModule => {
+            let mut order = String::new();
+            std::io::stdin()
+                .read_to_string(&mut order)
+                .context("reading the order from stdin")?;
+            Some(get_suitable_module::run(root, &order)?)
+        }
     };
     Ok(document.map(Output::Xml))
 }

@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 
 use anyhow::{Context, Result};
 
-use crate::dci::api::{IpPool, Location, PoolSettings, Rack};
+use crate::dci::api::{AddIps, Ip, IpFamily, IpPool, Location, PoolSettings, Rack, Server};
 use crate::dci::client::Client;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::provision::pool::{Addresses, PoolChoice, choose_pool};
@@ -65,5 +65,46 @@ impl PoolFacts {
             )
             .into()
         })
+    }
+
+    /// Adds `count` addresses of `family` to `server` from the pool the chain gives for an
+    /// order of `wanted` (open and setparam give addresses by the same rules).
+    pub fn add_addresses(
+        &mut self,
+        client: &Client,
+        server: &Server,
+        family: IpFamily,
+        count: u32,
+        wanted: Addresses,
+    ) -> Result<Vec<Ip>> {
+        let rack = server.rack.as_ref().and_then(|r| r.id);
+        let choice = self.choose(client, &server.name, rack, wanted)?;
+        let added = client
+            .add_ips(
+                server.id,
+                &AddIps {
+                    pool: choice.pool.id,
+                    family,
+                    count,
+                },
+            )
+            .with_context(|| {
+                format!(
+                    "adding {count} {family:?} addresses from pool {} to server {}",
+                    choice.pool.name, server.name
+                )
+            })?;
+        log::info!(
+            "server {}: added {} from pool {} ({})",
+            server.name,
+            added
+                .iter()
+                .map(|ip| ip.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            choice.pool.name,
+            choice.explain()
+        );
+        Ok(added)
     }
 }

@@ -17,7 +17,7 @@ use super::service::{Billing, Service, not_owner};
 use super::wait::{Polling, wait_operation};
 use crate::billmgr::lock::FileLock;
 use crate::billmgr::paths::MgrRoot;
-use crate::dci::api::{AddIps, IpFamily, OsInstall, PortStatus, Server};
+use crate::dci::api::{IpFamily, OsInstall, PortStatus, Server};
 use crate::dci::client::{Client, is_conflict, is_not_found};
 use crate::protocol::args::Invocation;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
@@ -337,44 +337,13 @@ impl Opening<'_> {
     }
 
     fn add_ips(&mut self, server: &Server, family: IpFamily, count: u32) -> Result<()> {
-        let rack = server.rack.as_ref().and_then(|r| r.id);
-        let choice = self.pools.choose(
-            self.client,
-            &server.name,
-            rack,
-            Addresses {
-                ipv4: if family == IpFamily::Ipv4 { count } else { 0 },
-                ipv6: self.ordered.order.ip_v6,
-            },
-        )?;
-        let added = self
-            .client
-            .add_ips(
-                server.id,
-                &AddIps {
-                    pool: choice.pool.id,
-                    family,
-                    count,
-                },
-            )
-            .with_context(|| {
-                format!(
-                    "adding {count} {family:?} addresses from pool {} to server {}",
-                    choice.pool.name, server.name
-                )
-            })?;
-        log::info!(
-            "server {}: added {} from pool {} ({})",
-            server.name,
-            added
-                .iter()
-                .map(|ip| ip.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            choice.pool.name,
-            choice.explain()
-        );
-        Ok(())
+        let wanted = Addresses {
+            ipv4: if family == IpFamily::Ipv4 { count } else { 0 },
+            ipv6: self.ordered.order.ip_v6,
+        };
+        self.pools
+            .add_addresses(self.client, server, family, count, wanted)
+            .map(drop)
     }
 
     /// The root password is saved (encrypted by BILLmanager) before the install starts, so a

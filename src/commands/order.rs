@@ -26,22 +26,7 @@ pub fn read(billing: &mut Billing, service: &Service) -> Result<Ordered> {
     let item = service.id();
     let object = format!("item {item}");
     let tariff = billing.db.pricelist_params(service.item.pricelist)?;
-    let configuration = tariff
-        .get("configuration")
-        .map(String::as_str)
-        .unwrap_or("");
-    let addons = billing.db.item_addons(item)?;
-    let measures = billing.db.measures()?;
-    let order = Order::read(configuration, &addons, &measures).map_err(|err| {
-        ModuleError::new(
-            ErrorKind::Item,
-            &object,
-            format!(
-                "the order of item {item} (tariff {}): {err}",
-                service.item.pricelist
-            ),
-        )
-    })?;
+    let order = order_of(billing, service, &tariff)?;
     let param = |name: &str| {
         service
             .params
@@ -114,6 +99,37 @@ fn templated_domain(
         ),
     }
     Ok(domain)
+}
+
+/// The hardware and the IP counts the item's tariff and add-ons ask for now.
+pub fn read_order(billing: &mut Billing, service: &Service) -> Result<Order> {
+    let tariff = billing.db.pricelist_params(service.item.pricelist)?;
+    order_of(billing, service, &tariff)
+}
+
+fn order_of(
+    billing: &mut Billing,
+    service: &Service,
+    tariff: &std::collections::BTreeMap<String, String>,
+) -> Result<Order> {
+    let item = service.id();
+    let configuration = tariff
+        .get("configuration")
+        .map(String::as_str)
+        .unwrap_or("");
+    let addons = billing.db.item_addons(item)?;
+    let measures = billing.db.measures()?;
+    Order::read(configuration, &addons, &measures).map_err(|err| {
+        ModuleError::new(
+            ErrorKind::Item,
+            format!("item {item}"),
+            format!(
+                "the order of item {item} (tariff {}): {err}",
+                service.item.pricelist
+            ),
+        )
+        .into()
+    })
 }
 
 /// The template and scripts of the order as DCImanager knows them; only those with access

@@ -67,6 +67,15 @@ pub enum Command {
     PricelistDynamicSettingsTune {
         module: u64,
     },
+    GetSuitableModule,
+    Import {
+        module: u64,
+        search: Option<String>,
+    },
+    Setparam {
+        item: u64,
+        user: Option<u64>,
+    },
     Report {
         module: u64,
     },
@@ -94,6 +103,9 @@ pub const COMMANDS: &[&str] = &[
     "sync_server",
     "transition_controlpanel",
     "pricelist_dynamic_settings_tune",
+    "get_suitable_module",
+    "import",
+    "setparam",
 ];
 
 impl Command {
@@ -113,6 +125,9 @@ impl Command {
             Command::SyncServer { .. } => "sync_server",
             Command::TransitionControlpanel { .. } => "transition_controlpanel",
             Command::PricelistDynamicSettingsTune { .. } => "pricelist_dynamic_settings_tune",
+            Command::GetSuitableModule => "get_suitable_module",
+            Command::Import { .. } => "import",
+            Command::Setparam { .. } => "setparam",
             Command::Report { .. } => "report",
             Command::Probe { .. } => "probe",
         }
@@ -127,7 +142,8 @@ impl Command {
             | Command::Close { item }
             | Command::SyncItem { item }
             | Command::Reboot { item }
-            | Command::TransitionControlpanel { item } => Some(item),
+            | Command::TransitionControlpanel { item }
+            | Command::Setparam { item, .. } => Some(item),
             _ => None,
         }
     }
@@ -159,7 +175,8 @@ impl Command {
             | Command::SyncServer { module }
             | Command::PricelistDynamicSettingsTune { module }
             | Command::Report { module }
-            | Command::Probe { module, .. } => Some(module),
+            | Command::Probe { module, .. }
+            | Command::Import { module, .. } => Some(module),
             _ => None,
         }
     }
@@ -169,7 +186,7 @@ impl Command {
 const VALUE_OPTIONS: &[(&str, &str)] = &[
     (
         "command",
-        "the operation: features, check_connection, tune_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, pricelist_dynamic_settings_tune; for administrators: report and probe (with --module)",
+        "the operation: features, check_connection, tune_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, pricelist_dynamic_settings_tune, get_suitable_module, import, setparam; for administrators: report and probe (with --module)",
     ),
     ("item", "the service (item) id"),
     ("module", "the processing module id"),
@@ -188,9 +205,16 @@ const VALUE_OPTIONS: &[(&str, &str)] = &[
     ),
     (
         "userid",
-        "user who started the change (accepted, unused by this module)",
+        "user who started the change; setparam passes it to a tariff rollback",
     ),
-    ("itemtype", "product type; only dedic is served"),
+    (
+        "itemtype",
+        "product type; import accepts only dedic (other commands: accepted, unused)",
+    ),
+    (
+        "searchstring",
+        "import: only servers whose name or owner e-mail contains this text",
+    ),
     ("addon", "addon item id (accepted, unused by this module)"),
     ("password", "new password (accepted, unused by this module)"),
     ("format", "output of a run by hand: xml (default) or text"),
@@ -340,6 +364,29 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
         "transition_controlpanel" => Command::TransitionControlpanel { item: item()? },
         "pricelist_dynamic_settings_tune" => {
             Command::PricelistDynamicSettingsTune { module: module()? }
+        }
+        "get_suitable_module" => Command::GetSuitableModule,
+        "setparam" => Command::Setparam {
+            item: item()?,
+            user: optional_id(m, "userid")?,
+        },
+        "import" => {
+            match m.get_one::<String>("itemtype").map(String::as_str) {
+                None | Some(crate::protocol::features::ITEMTYPE) => {}
+                Some(other) => {
+                    return Err(usage(format!(
+                        "--itemtype {other}: pmdci6 imports only {} (dedicated servers)",
+                        crate::protocol::features::ITEMTYPE
+                    )));
+                }
+            }
+            Command::Import {
+                module: module()?,
+                search: m
+                    .get_one::<String>("searchstring")
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+            }
         }
         "report" => Command::Report { module: module()? },
         "probe" => Command::Probe {

@@ -50,6 +50,8 @@ pub enum ErrorKind {
     WaitTimeout,
     /// Another run of the module is working on the same item; a retry later does the job.
     Busy,
+    /// Some servers of an import could not become services; the message names each and why.
+    Import,
     /// Anything else: a bug or an unexpected state.
     Internal,
 }
@@ -57,7 +59,7 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// Every kind, so tests can check the module XML has a message for each.
     #[cfg(test)]
-    pub const ALL: [ErrorKind; 21] = [
+    pub const ALL: [ErrorKind; 22] = [
         ErrorKind::Usage,
         ErrorKind::InvalidLogin,
         ErrorKind::Unreachable,
@@ -78,6 +80,7 @@ impl ErrorKind {
         ErrorKind::OperationFailed,
         ErrorKind::WaitTimeout,
         ErrorKind::Busy,
+        ErrorKind::Import,
         ErrorKind::Internal,
     ];
 
@@ -104,6 +107,7 @@ impl ErrorKind {
             ErrorKind::OperationFailed => "operation_failed",
             ErrorKind::WaitTimeout => "wait_timeout",
             ErrorKind::Busy => "busy",
+            ErrorKind::Import => "import",
             ErrorKind::Internal => "internal",
         }
     }

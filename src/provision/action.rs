@@ -27,11 +27,14 @@ pub enum ItemCommand {
     SyncItem,
     Reboot,
     TransitionControlpanel,
+    Setparam,
+    /// `import` finding a service of the module that already holds a server.
+    Import,
 }
 
 impl ItemCommand {
     #[cfg(test)]
-    pub const ALL: [ItemCommand; 7] = [
+    pub const ALL: [ItemCommand; 9] = [
         ItemCommand::Open,
         ItemCommand::Suspend,
         ItemCommand::Resume,
@@ -39,6 +42,8 @@ impl ItemCommand {
         ItemCommand::SyncItem,
         ItemCommand::Reboot,
         ItemCommand::TransitionControlpanel,
+        ItemCommand::Setparam,
+        ItemCommand::Import,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +55,8 @@ impl ItemCommand {
             ItemCommand::SyncItem => "sync_item",
             ItemCommand::Reboot => "reboot",
             ItemCommand::TransitionControlpanel => "transition_controlpanel",
+            ItemCommand::Setparam => "setparam",
+            ItemCommand::Import => "import",
         }
     }
 }
@@ -181,6 +188,18 @@ fn status_verdict(command: ItemCommand, id: u64, column: Column) -> Verdict {
         (TransitionControlpanel, _) => {
             refuse("not active; the DCImanager login is given only for an active service")
         }
+        // A change of add-ons or tariff is applied to the server of a live service; an order
+        // still being opened gets what it ordered from the open itself.
+        (Setparam, Active | Suspended) => Verdict::Act,
+        (Setparam, BeingOpened(_)) => {
+            nothing("not open yet; the open gives the server what the order says now")
+        }
+        (Setparam, Deleted) => refuse("a deleted service holds no server to change"),
+        // Import only writes the mark of a live service into its server's notes; an order
+        // being opened is open's own to mark.
+        (Import, Active | Suspended) => Verdict::Act,
+        (Import, BeingOpened(_)) => nothing("it is being opened; the open marks its server"),
+        (Import, Deleted) => nothing("a deleted service holds no server"),
     }
 }
 

@@ -9,11 +9,14 @@
 //! - [`closest`]: the most similar server when none matches, and the build task text;
 //! - [`pool`]: the IP pool chain;
 //! - [`ownership`]: owner and notes marks, the guard of every command on an existing server;
-//! - [`open_plan`], [`close_plan`], [`service_plan`]: the steps still to do, from the real state;
+//! - [`open_plan`], [`close_plan`], [`service_plan`], [`setparam_plan`]: the steps still to do,
+//!   from the real state;
 //! - [`server_state`]: facts about a server the plans share;
 //! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services;
 //! - [`domain`]: the tariff's domain template filled for an order without a domain;
 //! - [`ip_list`]: BILLmanager's IP list of a service kept equal to its server's addresses.
+//! - [`import`]: which owned servers become services, and why the others do not;
+//! - [`suitable`]: which of a tariff's processing modules should open an order.
 
 pub mod action;
 pub mod availability;
@@ -21,6 +24,7 @@ pub mod close_plan;
 pub mod closest;
 pub mod domain;
 pub mod drift;
+pub mod import;
 pub mod install;
 pub mod ip_list;
 pub mod item_status;
@@ -32,6 +36,8 @@ pub mod ownership;
 pub mod pool;
 pub mod server_state;
 pub mod service_plan;
+pub mod setparam_plan;
+pub mod suitable;
 
 #[cfg(test)]
 mod testing;

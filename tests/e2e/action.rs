@@ -17,7 +17,7 @@ enum Cell {
     Refuse,
 }
 
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 8] = [
     "open",
     "suspend",
     "resume",
@@ -25,6 +25,7 @@ const COMMANDS: [&str; 7] = [
     "sync_item",
     "reboot",
     "transition_controlpanel",
+    "setparam",
 ];
 
 /// README's table: ordered, processing, active, suspended, deleted, unknown (9).
@@ -36,6 +37,7 @@ fn expected(command: &str) -> [Cell; 6] {
         "resume" => [Refuse, Refuse, Nothing, Act, Refuse, Refuse],
         "close" | "sync_item" => [Act, Act, Act, Act, Nothing, Refuse],
         "reboot" | "transition_controlpanel" => [Refuse, Refuse, Act, Refuse, Refuse, Refuse],
+        "setparam" => [Nothing, Nothing, Act, Act, Refuse, Refuse],
         other => panic!("no row for {other}"),
     }
 }

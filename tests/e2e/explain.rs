@@ -18,10 +18,10 @@ fn location_servers() -> Vec<Value> {
     vec![
         maintenance,
         reserved,
-        // Smaller than ordered: staff would only add parts.
-        free_server(3, 2, "i9-9900K-32Gb-1x1024NVMe"),
-        // Bigger than ordered: a rebuild would take parts out.
-        free_server(4, 1, "i9-9900K-128Gb-2x1024NVMe"),
+        // Smaller than ordered: staff would have to add parts.
+        free_server(3, 1, "i9-9900K-32Gb-1x1024NVMe"),
+        // Bigger than ordered: at least the order on every part, staff only take RAM out.
+        free_server(4, 2, "i9-9900K-128Gb-2x1024NVMe"),
         undiagnosed,
     ]
 }
@@ -96,18 +96,20 @@ fn without_a_match_every_server_shows_its_rule_or_distance_and_the_closest_is_ch
         );
     }
     assert!(
-        line(report, "srv-4").contains("distance: 1 downgrade(s)"),
+        line(report, "srv-3").contains("distance: lacks a part: shortfall 1500, excess 0"),
         "{report}"
     );
-    assert!(line(report, "srv-3").starts_with("=>"), "{report}");
+    // The customer is never given less than ordered: the bigger server wins over the one
+    // lacking RAM and a disk, though its RAM must come out.
+    assert!(line(report, "srv-4").starts_with("=>"), "{report}");
     assert!(
         report.contains(
-            "No match; closest (distance: 0 downgrade(s), score 1500): build server srv-3 to i9-9900K-64Gb-2x1024NVMe: \
-             RAM 32 → 64 GB, disk 2: add 1024 GB NVMe"
+            "No match; closest (distance: at least the order on every part, excess 1000): \
+             build server srv-4 to i9-9900K-64Gb-2x1024NVMe: RAM 128 → 64 GB (take out 64 GB)"
         ),
         "{report}"
     );
-    // srv-3 is in rack R02, which has no pool, and location 1 has none either.
+    // srv-4 is in rack R02, which has no pool, and location 1 has none either.
     assert!(
         report.contains(
             "Pool: public-ams (from the public pool); chain: rack pool: rack R02 has no pool; \
@@ -125,18 +127,21 @@ fn without_a_match_every_server_shows_its_rule_or_distance_and_the_closest_is_ch
         .iter()
         .find(|e| e.path == "/doc/open/server/build")
         .expect("the build plan");
-    assert_eq!(build.attr("downgrades"), Some("0"));
-    assert!(build.text.contains("RAM 32 → 64 GB"), "{}", build.text);
+    assert_eq!(
+        (build.attr("shortfall"), build.attr("excess")),
+        (Some("0"), Some("1000"))
+    );
+    assert!(build.text.contains("RAM 128 → 64 GB"), "{}", build.text);
     let chosen = els
         .iter()
         .find(|e| e.path == "/doc/open/server")
         .expect("server");
     assert_eq!(
         (chosen.attr("name"), chosen.attr("choice")),
-        (Some("srv-3"), Some("closest"))
+        (Some("srv-4"), Some("closest"))
     );
     assert!(
-        xml.stderr.contains("open would use server srv-3"),
+        xml.stderr.contains("open would use server srv-4"),
         "summary on stderr: {}",
         xml.stderr
     );
@@ -156,7 +161,7 @@ fn with_a_match_the_other_configurations_still_show_their_distance() {
     assert!(line(report, "srv-6").contains("match"), "{report}");
     assert!(line(report, "srv-6").contains("rank 1"), "{report}");
     assert!(
-        line(report, "srv-3").contains("distance: 0 downgrade(s)"),
+        line(report, "srv-3").contains("distance: lacks a part"),
         "{report}"
     );
     assert!(

@@ -363,6 +363,35 @@ fn closest_match_reserves_and_asks_staff_to_build() {
 }
 
 #[test]
+fn closest_match_never_gives_less_than_ordered() {
+    // One server lacks RAM and a disk, one has more RAM than ordered, one has far more of
+    // everything: the customer gets the one with at least the order on every part and the
+    // least to take out.
+    let world = World::new(
+        "open_closest_side",
+        inventory(json!([
+            free_server(51, 2, "i9-9900K-32Gb-1x1024NVMe"),
+            free_server(52, 2, "i9-9900K-128Gb-2x1024NVMe"),
+            free_server(53, 2, "2xi9-9900K-512Gb-4x2048NVMe"),
+        ])),
+    );
+    let item = world.order(FIXED_LABEL, &[OS]);
+    open(&world, item).assert_ok();
+    assert_eq!(world.item_param(item, "serverid").as_deref(), Some("52"));
+    assert_eq!(owner_email(&world.server(52)).as_deref(), Some(CUSTOMER));
+    assert!(world.server(51)["owner"].is_null());
+    assert!(world.server(53)["owner"].is_null());
+    let tasks = world.db.tasks().expect("tasks");
+    let text = tasks[0].params.clone().unwrap_or_default();
+    assert!(
+        text.contains(&format!(
+            "build server srv-52 to {FIXED_LABEL}: RAM 128 → 64 GB (take out 64 GB)"
+        )),
+        "task text: {text}"
+    );
+}
+
+#[test]
 fn no_stock_with_closest_off_names_counts() {
     let world = World::with_module_params(
         "open_no_stock",

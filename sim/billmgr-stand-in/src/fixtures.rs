@@ -261,6 +261,26 @@ impl TestDb {
         Ok(module)
     }
 
+    /// Binds `tariff` to `module` (`processingmodule2pricelist`): the module may open its orders.
+    pub fn bind_tariff(&self, module: u64, tariff: u64) -> Result<()> {
+        self.conn()
+            .exec_drop(
+                "INSERT INTO processingmodule2pricelist (processingmodule, pricelist) VALUES (?, ?)",
+                (module, tariff),
+            )
+            .with_context(|| format!("binding tariff {tariff} to module {module}"))
+    }
+
+    /// The module's `orderpriority`: BILLmanager tries the lowest first.
+    pub fn set_module_priority(&self, module: u64, priority: i32) -> Result<()> {
+        self.conn()
+            .exec_drop(
+                "UPDATE processingmodule SET orderpriority = ? WHERE id = ?",
+                (priority, module),
+            )
+            .with_context(|| format!("setting the priority of module {module}"))
+    }
+
     /// A customer account with one user holding `email` (an empty `email` leaves it NULL).
     pub fn add_account(&self, email: &str) -> Result<u64> {
         let mut conn = self.conn();
@@ -412,6 +432,52 @@ impl TestDb {
             .with_context(|| format!("adding addon {name} to item {item}"))?;
         }
         Ok(item)
+    }
+
+    /// Moves the item to `tariff` as a customer's tariff change does before BILLmanager runs
+    /// `setparam`: the tariff it was on is kept in `lastpricelist`.
+    pub fn change_tariff(&self, item: u64, tariff: u64) -> Result<()> {
+        self.conn()
+            .exec_drop(
+                "UPDATE item SET lastpricelist = pricelist, pricelist = ? WHERE id = ?",
+                (tariff, item),
+            )
+            .with_context(|| format!("changing the tariff of item {item}"))
+    }
+
+    /// Sets the value of the item's add-on `name` (an integer add-on: the total, as
+    /// [`TestDb::add_item`] takes it), adding the add-on item when the order had none.
+    pub fn set_addon(&self, item: u64, name: &str, total: i64) -> Result<()> {
+        let mut conn = self.conn();
+        let (tariff, account, module, status): (u64, u64, Option<u64>, i32) = conn
+            .exec_first(
+                "SELECT pricelist, account, processingmodule, status FROM item WHERE id = ?",
+                (item,),
+            )?
+            .with_context(|| format!("no item {item}"))?;
+        let (pricelist, included): (u64, Option<i64>) = conn
+            .exec_first(
+                "SELECT id, addonlimit FROM pricelist WHERE parent = ? AND intname = ?",
+                (tariff, name),
+            )?
+            .with_context(|| format!("tariff {tariff} has no addon {name}"))?;
+        let value = total - included.unwrap_or(0);
+        let existing: Option<u64> = conn.exec_first(
+            "SELECT id FROM item WHERE parent = ? AND pricelist = ?",
+            (item, pricelist),
+        )?;
+        match existing {
+            Some(addon) => conn.exec_drop(
+                "UPDATE item SET intvalue = ? WHERE id = ?",
+                (value, addon),
+            )?,
+            None => conn.exec_drop(
+                "INSERT INTO item (name, account, pricelist, processingmodule, status, parent, intvalue)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, account, pricelist, module, status, item, value),
+            )?,
+        }
+        Ok(())
     }
 
     /// Stores a crypted service param (as `service.saveparam crypted=on` does).

@@ -242,8 +242,9 @@ impl Billmgr {
             | "service.posthardreboot"
             | "service.poststart"
             | "service.poststop"
-            | "service.postsetparam"
             | "service.postchangepassword" => self.complete(func, params, None),
+            "service.postsetparam" => self.finish_change(func, params),
+            "service.changepricelist.rollback" => self.roll_back_tariff(func, params),
             "service.saveparam" => self.save_param(func, params),
             "service.dropparam" => self.drop_param(func, params),
             "service.setstatus" => self.set_service_status(params),
@@ -260,6 +261,7 @@ impl Billmgr {
             "processing.setconfig" => self.set_config(params),
             "itemtype.param.value.sync" => self.sync_param_value(params),
             "itemtype.param.value.processing.suspend" => self.unbind_param_value(params),
+            "processing.import.service" => self.import_service(func, params),
             _ => Err(ApiError::new(
                 "missing",
                 "func",
@@ -303,6 +305,41 @@ impl Billmgr {
         self.conn
             .exec_drop("DELETE FROM runningoperation WHERE item = ?", (item,))
             .context("removing the running operation")?;
+        Ok(ok())
+    }
+
+    /// `service.postsetparam`: the change is applied; a tariff change under way is final.
+    fn finish_change(&mut self, func: &str, params: &Params) -> Answer {
+        let answer = self.complete(func, params, None)?;
+        let item = self.item(params)?;
+        self.conn
+            .exec_drop("UPDATE item SET lastpricelist = NULL WHERE id = ?", (item,))
+            .context("finishing the tariff change")?;
+        Ok(answer)
+    }
+
+    /// `service.changepricelist.rollback`: the item goes back to the tariff it was on before
+    /// the change (`lastpricelist`); an error when no change is under way.
+    fn roll_back_tariff(&mut self, func: &str, params: &Params) -> Answer {
+        params.require_sok(func)?;
+        let item = self.item(params)?;
+        let previous: Option<Option<u64>> = self
+            .conn
+            .exec_first("SELECT lastpricelist FROM item WHERE id = ?", (item,))
+            .context("reading the previous tariff")?;
+        let Some(previous) = previous.flatten() else {
+            return Err(ApiError::new(
+                "value",
+                "elid",
+                format!("item {item} has no tariff change to roll back"),
+            ));
+        };
+        self.conn
+            .exec_drop(
+                "UPDATE item SET pricelist = ?, lastpricelist = NULL WHERE id = ?",
+                (previous, item),
+            )
+            .context("rolling back the tariff")?;
         Ok(ok())
     }
 
@@ -634,6 +671,63 @@ impl Billmgr {
     }
 
     /// The existing item named by `elid`.
+    /// `processing.import.service`: a service of `module` for the customer `account`, on the
+    /// tariff of product type `import_itemtype_intname` whose intname (or, for a tariff
+    /// without one, id) is `import_pricelist_intname`, named `import_service_name`, in `status`,
+    /// opened today; every other parameter becomes a service param. Answers `service_id`.
+    fn import_service(&mut self, func: &str, params: &Params) -> Answer {
+        params.require_sok(func)?;
+        let module = self.module(params, "module")?;
+        let account = self.existing("account", params.id("account")?)?;
+        let itemtype = params.required("import_itemtype_intname")?;
+        let tariff_ref = params.required("import_pricelist_intname")?;
+        let tariff: Option<u64> = self
+            .conn
+            .exec_first(
+                "SELECT p.id FROM pricelist p JOIN itemtype t ON t.id = p.itemtype
+                 WHERE p.parent IS NULL AND t.intname = :itemtype
+                   AND (p.intname = :tariff OR (p.intname IS NULL AND CAST(p.id AS CHAR) = :tariff))
+                 ORDER BY p.intname IS NULL LIMIT 1",
+                params! { itemtype, "tariff" => tariff_ref },
+            )
+            .context("finding the tariff to import into")?;
+        let tariff = tariff.ok_or_else(|| {
+            ApiError::new(
+                "missing",
+                "import_pricelist_intname",
+                format!("no tariff '{tariff_ref}' of product type {itemtype}"),
+            )
+        })?;
+        let status = params.id("status")?;
+        let name = params.required("import_service_name")?;
+        self.conn
+            .exec_drop(
+                "INSERT INTO item (name, account, pricelist, processingmodule, status, opendate)
+                 VALUES (?, ?, ?, ?, ?, CURDATE())",
+                (name, account, tariff, module, status),
+            )
+            .context("creating the imported service")?;
+        let item = self.conn.last_insert_id();
+        let service_params = params.0.iter().filter(|(name, _)| {
+            !name.starts_with("import_")
+                && !matches!(
+                    name.as_str(),
+                    "sok"
+                        | "module"
+                        | "status"
+                        | "account"
+                        | "expiredate"
+                        | "period"
+                        | "out"
+                        | "lang"
+                )
+        });
+        for (name, value) in service_params {
+            store::save_item_param(&mut self.conn, &self.key, item, name, value, false)?;
+        }
+        Ok(document(&format!("<service_id>{item}</service_id>")))
+    }
+
     fn item(&mut self, params: &Params) -> Result<u64, ApiError> {
         self.existing("item", params.id("elid")?)
     }

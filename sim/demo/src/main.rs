@@ -2,7 +2,8 @@
 //! MariaDB, sets up a BILLmanager with a pmdci6 processing module, tariffs and orders, then runs
 //! the real `pmdci6` binary through a service's whole life — features, check_connection, the
 //! explanation of an open, open (an exact match, then a closest match that asks staff to build a
-//! server), sync_item, suspend, resume, reboot, close — and the drift report. Each step prints
+//! server), sync_item, suspend, resume, setparam (an extra IP ordered), reboot, close — the drift
+//! report, and the import of a server given out by hand before pmdci6. Each step prints
 //! the command, its output and one line per side on what changed; a table of servers and
 //! services ends the run.
 //!
@@ -139,6 +140,17 @@ fn lifecycle(steps: &mut Steps, stage: &Stage, orders: Orders) -> Result<()> {
     for (command, title) in [
         ("suspend", "suspend: the switch ports go down"),
         ("resume", "resume: ports up, power on"),
+    ] {
+        steps.run(title, &["--command", command, "--item", &exact], None)?;
+    }
+    stage.db.set_addon(orders.exact, "ip", 2)?;
+    println!("\n(Alice orders a second IPv4 address in BILLmanager: add-on ip 1 → 2.)");
+    steps.run(
+        "setparam: alice's extra IP comes from the server's pool",
+        &["--command", "setparam", "--item", &exact],
+        None,
+    )?;
+    for (command, title) in [
         ("reboot", "reboot: a power reset"),
         ("close", "close: wipe the server and return it to stock"),
     ] {
@@ -153,6 +165,41 @@ fn lifecycle(steps: &mut Steps, stage: &Stage, orders: Orders) -> Result<()> {
             &module,
             "--format",
             "text",
+        ],
+        None,
+    )?;
+    stage.give_by_hand(stage::ERINS_SERVER, stage::ERIN_USER, "198.51.100.10")?;
+    println!(
+        "\n(Before pmdci6, staff gave server {} to {} by hand.)",
+        stage::ERINS_SERVER,
+        stage::ERIN
+    );
+    steps.run(
+        "import --dry-run: the owned servers of the location, and what an import would do",
+        &[
+            "--command",
+            "import",
+            "--module",
+            &module,
+            "--itemtype",
+            "dedic",
+            "--dry-run",
+            "--format",
+            "text",
+        ],
+        None,
+    )?;
+    steps.run(
+        "import: erin's server becomes a service of BILLmanager",
+        &[
+            "--command",
+            "import",
+            "--module",
+            &module,
+            "--itemtype",
+            "dedic",
+            "--searchstring",
+            stage::ERIN,
         ],
         None,
     )

@@ -27,6 +27,12 @@ pub const I9: &str = "i9-9900K-64Gb-2x1024NVMe";
 pub const DUAL_E5: &str = "2xE5-2620-128Gb-2x1024NVMe";
 const E2236: &str = "E-2236-32Gb-2x480SSD";
 
+/// The customer whose server was given out by hand before pmdci6 (DCImanager user 4 of
+/// `inventory.json`), and the server staff gave her.
+pub const ERIN: &str = "erin@example.net";
+pub const ERIN_USER: u64 = 4;
+pub const ERINS_SERVER: u64 = 10;
+
 /// A service of the demo's BILLmanager.
 #[derive(Debug, Clone)]
 pub struct Service {
@@ -168,6 +174,8 @@ impl Stage {
             item_status::PROCESSING,
             &[("ostempl", "Ubuntu-24.04")],
         )?;
+        // Erin bought a server before pmdci6 was installed: a customer, no service yet.
+        self.db.add_account(ERIN)?;
         let exact_operation = self.db.add_running_operation(exact)?;
         let closest_operation = self.db.add_running_operation(closest)?;
         self.running_operations = vec![exact_operation, closest_operation];
@@ -206,6 +214,25 @@ impl Stage {
     }
 
     /// Switches a server off, as staff might in DCImanager's panel.
+    /// Staff give `server` to the DCImanager user `user` by hand, as before pmdci6: owner
+    /// set, one address, its switch ports up, power on, notes empty.
+    pub fn give_by_hand(&self, server: u64, user: u64, address: &str) -> Result<()> {
+        self.sim
+            .update_server(server, |s| {
+                s["owner"] = json!({"id": user});
+                s["power_status"] = json!("on");
+                s["in_operation"] = json!(true);
+                s["ip"] = json!([{"id": 9900 + server, "name": address}]);
+                if let Some(ports) = s["switch_connection"].as_array_mut() {
+                    for port in ports {
+                        port["admin_status"] = json!("up");
+                        port["oper_status"] = json!("up");
+                    }
+                }
+            })
+            .with_context(|| format!("giving server {server} to user {user}"))
+    }
+
     pub fn power_off_by_hand(&self, server: u64) -> Result<()> {
         self.sim
             .update_server(server, |s| s["power_status"] = json!("off"))

@@ -165,9 +165,18 @@ fn the_demo_runs_every_step_in_under_two_minutes() {
         demo.summary(8, "resume", "BILLmanager"),
         &["suspended → active", "service.postresume"],
     );
-    contains(demo.summary(9, "reboot", "DCImanager"), &["power_reset"]);
+    assert!(demo.stdout.contains("Alice orders a second IPv4 address"));
+    contains(
+        demo.summary(9, "setparam", "DCImanager"),
+        &["srv-ams-0", "+IP 198.51.100.", "(1 changing call"],
+    );
+    contains(
+        demo.summary(9, "setparam", "BILLmanager"),
+        &["service.postsetparam"],
+    );
+    contains(demo.summary(10, "reboot", "DCImanager"), &["power_reset"]);
 
-    let close = demo.summary(10, "close", "DCImanager");
+    let close = demo.summary(11, "close", "DCImanager");
     contains(
         close,
         &[
@@ -179,11 +188,11 @@ fn the_demo_runs_every_step_in_under_two_minutes() {
         ],
     );
     contains(
-        demo.summary(10, "close", "BILLmanager"),
+        demo.summary(11, "close", "BILLmanager"),
         &["active → deleted", "service.postclose"],
     );
 
-    let report = demo.step(11, "report");
+    let report = demo.step(12, "report");
     contains(
         report,
         &[
@@ -196,7 +205,29 @@ fn the_demo_runs_every_step_in_under_two_minutes() {
             "OUT OF STOCK",
         ],
     );
-    assert_eq!(demo.summary(11, "report", "BILLmanager"), "no change");
+    assert_eq!(demo.summary(12, "report", "BILLmanager"), "no change");
+
+    let plan = demo.step(13, "import --dry-run");
+    contains(
+        plan,
+        &[
+            "srv-ams-10       import import for customer erin@example.net",
+            "srv-ams-06       skip   already a service: item 1 holds it",
+            "srv-ams-14       skip   its notes carry the mark of item 2",
+        ],
+    );
+    assert_eq!(
+        demo.summary(13, "import --dry-run", "BILLmanager"),
+        "no change"
+    );
+    contains(
+        demo.summary(14, "import: erin", "DCImanager"),
+        &["srv-ams-10: notes '' → 'billmgr-item:"],
+    );
+    contains(
+        demo.summary(14, "import: erin", "BILLmanager"),
+        &["processing.import.service"],
+    );
 
     let tables = demo
         .stdout
