@@ -158,7 +158,7 @@ fn hardware_change(server: &Server, item: u64, order: &Order) -> Option<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provision::testing::{fixed, ip, owned};
+    use crate::provision::testing::{fixed, ip, manual, owned};
 
     fn order(ip_v4: u32, ip_v6: u32) -> Order {
         Order {
@@ -231,6 +231,31 @@ mod tests {
         assert_eq!(
             setparam_plan(&server, 42, &order(1, 0), None),
             vec![SetparamStep::SaveMainIp, SetparamStep::ReportDone]
+        );
+    }
+
+    #[test]
+    fn manual_add_ons_raised_beyond_the_server_go_to_staff_and_lowered_ones_do_not() {
+        let server = owned(5, "c@example.com", 42);
+        let more_ram = Order {
+            requirement: manual(1, None, 128, &[1000]),
+            ip_v4: 1,
+            ip_v6: 0,
+        };
+        match setparam_plan(&server, 42, &more_ram, Some("203.0.113.10")).as_slice() {
+            [SetparamStep::HandToStaff(text)] => {
+                assert!(text.contains("RAM 64 → 128 GB (add 64 GB)"), "{text}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // Less RAM than the server has still satisfies a manual order: nothing to take out.
+        let less_ram = Order {
+            requirement: manual(1, None, 32, &[1000]),
+            ..more_ram
+        };
+        assert_eq!(
+            setparam_plan(&server, 42, &less_ram, Some("203.0.113.10")),
+            vec![SetparamStep::ReportDone]
         );
     }
 

@@ -782,3 +782,83 @@ fn problems_are_registered_once_per_name_and_object_and_resolved() {
         .ok
     );
 }
+
+#[test]
+fn import_creates_the_service_and_a_rollback_restores_the_tariff() {
+    let w = world("stand_in_import");
+    let account = w.db.item(w.item).unwrap().account;
+    let tariff = w.db.item(w.item).unwrap().pricelist;
+    let (module, account_id, tariff_id) = (
+        w.module.to_string(),
+        account.to_string(),
+        tariff.to_string(),
+    );
+    let answer = ok(
+        &w.root,
+        "processing.import.service",
+        &[
+            ("sok", "ok"),
+            ("module", &module),
+            ("import_itemtype_intname", "dedic"),
+            ("import_pricelist_intname", &tariff_id),
+            ("import_service_name", "srv-9"),
+            ("status", "2"),
+            ("account", &account_id),
+            ("serverid", "9"),
+            ("ip", "203.0.113.9"),
+        ],
+    );
+    let service: u64 = answer
+        .split("<service_id>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no service_id in {answer}"));
+    let row = w.db.item(service).unwrap();
+    assert_eq!(
+        (row.status, row.account, row.pricelist, row.processingmodule),
+        (item_status::ACTIVE, account, tariff, Some(w.module))
+    );
+    assert!(row.opendate.is_some());
+    assert_eq!(
+        w.db.item_params(service).unwrap(),
+        map(&[("ip", "203.0.113.9"), ("serverid", "9")])
+    );
+    // A tariff that does not exist, or no sok, imports nothing.
+    let missing = mgrctl(
+        &w.root,
+        "processing.import.service",
+        &[
+            ("sok", "ok"),
+            ("module", &module),
+            ("import_itemtype_intname", "dedic"),
+            ("import_pricelist_intname", "999"),
+            ("import_service_name", "srv-10"),
+            ("status", "2"),
+            ("account", &account_id),
+        ],
+    );
+    assert!(
+        !missing.ok && missing.xml.contains("<error"),
+        "{}",
+        missing.xml
+    );
+
+    // A tariff change, then its rollback: back on the tariff it was on.
+    let other = w.db.add_tariff("manual", &[]).unwrap();
+    w.db.change_tariff(service, other).unwrap();
+    assert_eq!(w.db.item(service).unwrap().pricelist, other);
+    let elid = service.to_string();
+    ok(
+        &w.root,
+        "service.changepricelist.rollback",
+        &[("sok", "ok"), ("elid", &elid), ("userid", "3")],
+    );
+    assert_eq!(w.db.item(service).unwrap().pricelist, tariff);
+    let again = mgrctl(
+        &w.root,
+        "service.changepricelist.rollback",
+        &[("sok", "ok"), ("elid", &elid)],
+    );
+    assert!(!again.ok, "no change under way: {}", again.xml);
+}
