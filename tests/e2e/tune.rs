@@ -363,3 +363,44 @@ fn edit_form_uses_the_stored_password_and_never_breaks() {
     }
     assert_eq!(tune_connection(&world, "not a form").error_type(), "usage");
 }
+
+#[test]
+fn tariff_tune_of_a_missing_or_foreign_module_is_refused() {
+    let world = stock_world("tune_tariff_foreign");
+    world
+        .run(&[
+            "--command",
+            "get_server_config",
+            "--module",
+            &world.module.to_string(),
+        ])
+        .assert_ok();
+    // Another binary's module, even with a config stored, gets no options from pmdci6.
+    world
+        .db
+        .conn()
+        .exec_drop(
+            "UPDATE processingmodule SET module = 'pmvmmgr6' WHERE id = ?",
+            (world.module,),
+        )
+        .expect("module binary");
+    let run = tune(&world, &tariff_form(FIXED_LABEL));
+    assert_eq!(run.error_type(), "module_config");
+    assert!(run.error_value().contains("not by pmdci6"), "{run:#?}");
+    let missing = world.run_with_stdin(
+        &[
+            "--command",
+            "pricelist_dynamic_settings_tune",
+            "--module",
+            "424242",
+            "--itemtype",
+            "dedic",
+        ],
+        &tariff_form(FIXED_LABEL),
+    );
+    assert_eq!(missing.error_type(), "module_config");
+    assert!(
+        missing.error_value().contains("does not exist"),
+        "{missing:#?}"
+    );
+}
