@@ -192,7 +192,7 @@ impl Db {
             "SELECT intname, value FROM processingcryptedparam WHERE processingmodule = ?",
             id,
         )?;
-        params.extend(decrypt_all(crypted, key, &what)?);
+        params.extend(decrypt_all(crypted, key, &what, ErrorKind::ModuleConfig)?);
         Ok(ProcessingModule {
             id: required(row, 0, "processingmodule.id")?,
             name: cell(row, 1).unwrap_or_default(),
@@ -392,7 +392,7 @@ impl Db {
             "SELECT intname, value FROM itemcryptedparam WHERE item = ?",
             item,
         )?;
-        decrypt_all(crypted, key, &format!("item {item}"))
+        decrypt_all(crypted, key, &format!("item {item}"), ErrorKind::Item)
     }
 
     /// The item's addons with their values, as BILLmanager's own `itemaddons` computes them:
@@ -523,19 +523,25 @@ fn default_socket(params: &DbParams, exists: impl Fn(&Path) -> bool) -> Option<S
         .map(|path| (*path).to_owned())
 }
 
+/// A value that does not decrypt was stored with another key or damaged: it is the owner's
+/// param to enter again (`kind` says whose: the processing module's or the item's), not a fault
+/// of the database.
 fn decrypt_all(
     crypted: BTreeMap<String, String>,
     key: &CryptKey,
     owner: &str,
+    kind: ErrorKind,
 ) -> Result<BTreeMap<String, String>> {
     crypted
         .into_iter()
         .map(|(name, value)| {
             let plain = key.decrypt(&value).map_err(|err| {
                 ModuleError::new(
-                    ErrorKind::Database,
+                    kind,
                     owner,
-                    format!("crypted param {name} of {owner}: {err:#}"),
+                    format!(
+                        "crypted param {name} of {owner}: {err:#}; enter {name} again in the settings of the {owner}"
+                    ),
                 )
             })?;
             Ok((name, plain))

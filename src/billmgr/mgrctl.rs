@@ -67,7 +67,8 @@ impl Mgrctl {
             })?;
         let millis = started.elapsed().as_millis();
         let answer = String::from_utf8_lossy(&output.stdout).into_owned();
-        let answer_error = parse_xml(&answer).ok().and_then(|doc| error_message(&doc));
+        let parsed = parse_xml(&answer);
+        let answer_error = parsed.as_ref().ok().and_then(error_message);
         let failed = !output.status.success() || answer_error.is_some();
         let outcome = if failed { "failed" } else { "ok" };
         log::info!(
@@ -80,7 +81,25 @@ impl Mgrctl {
             log::debug!("mgrctl {func} answer: {}", shorten(answer.trim()));
         }
         if !failed {
-            return Ok(answer);
+            return match parsed {
+                Ok(_) => Ok(answer),
+                // `-o xml` always answers a document: anything else is BILLmanager's (or a
+                // wrapper's) fault, not the module's, and the administrator looks there.
+                Err(err) => Err(ModuleError::new(
+                    ErrorKind::Mgrctl,
+                    object,
+                    format!(
+                        "BILLmanager's answer to {func} is not XML ({err:#}){}; run `{} -m billmgr -o xml {func}` \
+                         to see what it prints",
+                        match func {
+                            "paramlist" => String::new(),
+                            _ => format!(": {}", shorten(answer.trim())),
+                        },
+                        self.root.mgrctl().display()
+                    ),
+                )
+                .into()),
+            };
         }
         let stderr = String::from_utf8_lossy(&output.stderr);
         let reason = answer_error

@@ -47,6 +47,11 @@ impl MgrRoot {
         self.root.join("etc/debug.conf")
     }
 
+    /// `etc/pmdci6-dcimanager.toml`: the administrator's entries of the DCImanager contract.
+    pub fn dci_contract(&self) -> PathBuf {
+        self.root.join("etc").join(crate::dci::contract::FILE_NAME)
+    }
+
     /// `etc/billmgr.DoNothing`: while it exists, BILLmanager is in maintenance and modules must
     /// not act.
     pub fn do_nothing(&self) -> PathBuf {

@@ -6,16 +6,17 @@
 use anyhow::Result;
 
 use super::session::{dci_client, read_location};
+use crate::billmgr::paths::MgrRoot;
 use crate::protocol::connection::{Connection, params_from_form_xml};
 use crate::protocol::xml::Element;
 
 /// `form` is the connection form BILLmanager writes to stdin.
-pub fn run(form: &str) -> Result<Element> {
+pub fn run(root: &MgrRoot, form: &str) -> Result<Element> {
     let params = params_from_form_xml(form)?;
     let connection = Connection::from_params(&params, &|name| std::env::var(name).ok())?;
     crate::billmgr::logging::register_secret(&connection.password);
     // A fresh login every time: the point is to test the password as typed, not a cached token.
-    let client = dci_client(&connection, None)?;
+    let client = dci_client(root, &connection, None)?;
     client.login()?;
     let location = read_location(&client, connection.location)?;
     log::info!(

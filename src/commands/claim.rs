@@ -22,6 +22,7 @@ use crate::provision::closest::{BuildPlan, closest};
 use crate::provision::matching::rank;
 use crate::provision::order::Requirement;
 use crate::provision::ownership::{Holder, ItemNote, item_note, owner_email};
+use crate::provision::pool::Addresses;
 
 /// The item param naming the server a claim is about to take, written before the owner is set:
 /// a run killed between the owner and the notes leaves a server only this param can name.
@@ -48,7 +49,7 @@ pub struct ClaimRequest<'a> {
     pub billing: &'a Billing,
     pub holder: &'a Holder,
     pub requirement: &'a Requirement,
-    pub want_ipv6: bool,
+    pub addresses: Addresses,
     pub ignore_errors: bool,
     pub allow_closest: bool,
 }
@@ -145,7 +146,7 @@ fn take_first<'c>(
             client,
             &candidate.name,
             candidate.rack_id,
-            request.want_ipv6,
+            request.addresses,
         ) {
             log::warn!("server {} is passed over: {err:#}", candidate.name);
             without_pool.get_or_insert(err);

@@ -102,7 +102,7 @@ fn plan(
     template: &str,
     pools: &mut PoolFacts,
 ) -> Result<Plan> {
-    let want_ipv6 = ordered.order.ip_v6 > 0;
+    let wanted = ordered.order.addresses();
     let install = InstallRecord::parse(service.params.get(install::PARAM).map(String::as_str));
     let target = |saved| OpenTarget {
         holder,
@@ -116,8 +116,8 @@ fn plan(
         let pool = pools.choose(
             client,
             &server.name,
-            server.rack.as_ref().map(|r| r.id),
-            want_ipv6,
+            server.rack.as_ref().and_then(|r| r.id),
+            wanted,
         )?;
         let steps = open_plan(&server, &target(service.saved_server_id()?))
             .map_err(|e| not_owner(&server, e))?;
@@ -212,7 +212,7 @@ fn plan(
     drop(ranking);
     drop(survey);
     let server = client.server(chosen_id)?;
-    let pool = pools.choose(client, &server.name, chosen_rack, want_ipv6)?;
+    let pool = pools.choose(client, &server.name, chosen_rack, wanted)?;
     let steps = open_plan(&server, &target(None)).map_err(|e| not_owner(&server, e))?;
     Ok(Plan {
         choice,

@@ -146,6 +146,9 @@ impl Held {
     /// The guard's refusal: a task for staff (not in a dry run; the running operation switched
     /// to manual, since a retry cannot help) and a [`ErrorKind::NotOwner`] error. A failure to
     /// create the task is logged: the refusal itself must reach BILLmanager.
+    ///
+    /// A refusal because DCImanager's answer lacks a field is no question of who holds the
+    /// server: no task, the running operation left to retry once the answer is complete.
     pub fn refuse(
         &self,
         command: &str,
@@ -154,6 +157,13 @@ impl Held {
         reason: &NotOwned,
     ) -> anyhow::Error {
         let item = self.item();
+        if reason.unknown.is_some() {
+            let text = format!(
+                "{command} of item {item} was refused and changed nothing: {reason}. This DCImanager's \
+                 answer differs from the API the module expects (README, 'API assumptions')."
+            );
+            return ModuleError::new(ErrorKind::NotOwner, format!("item {item}"), text).into();
+        }
         let text = format!(
             "{command} of item {item} was refused and changed nothing: {reason}. Check who holds the server in DCImanager: its owner must be {} and its notes must carry '{}' (the item's param serverid names the server).",
             self.holder.email,

@@ -101,9 +101,10 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
     let dry_run = invocation.dry_run;
     let document = match invocation.command {
         Command::Features => Some(features::document()),
-        Command::CheckConnection => {
-            Some(check_connection::run(&read_stdin("the connection form")?)?)
-        }
+        Command::CheckConnection => Some(check_connection::run(
+            root,
+            &read_stdin("the connection form")?,
+        )?),
         Command::TuneConnection => Some(tune_connection::run(
             root,
             &read_stdin("the connection form")?,

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use crate::dci::api::{IpPool, Location, PoolSettings, Rack};
 use crate::dci::client::Client;
 use crate::protocol::error::{ErrorKind, ModuleError};
-use crate::provision::pool::{PoolChoice, choose_pool};
+use crate::provision::pool::{Addresses, PoolChoice, choose_pool};
 
 pub struct PoolFacts {
     pub location: Location,
@@ -34,7 +34,7 @@ impl PoolFacts {
         client: &Client,
         server_name: &str,
         rack: Option<u64>,
-        want_ipv6: bool,
+        wanted: Addresses,
     ) -> Result<PoolChoice> {
         let rack = match rack {
             None => None,
@@ -57,7 +57,7 @@ impl PoolFacts {
                     .context("reading the pool settings")?,
             )),
         };
-        choose_pool(rack, &self.location, pools, settings, want_ipv6).map_err(|err| {
+        choose_pool(rack, &self.location, pools, settings, wanted).map_err(|err| {
             ModuleError::new(
                 ErrorKind::NoPool,
                 format!("server {server_name}"),

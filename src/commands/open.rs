@@ -27,6 +27,7 @@ use crate::provision::install::{self, InstallRecord, login_name};
 use crate::provision::matching::fit;
 use crate::provision::open_plan::{OpenStep, OpenTarget, open_plan};
 use crate::provision::ownership::{Holder, ItemNote, item_note, owner_email};
+use crate::provision::pool::Addresses;
 use crate::provision::server_state::{self, main_ipv4};
 
 /// Plans are rebuilt after every wait; more rounds than this means the server keeps changing
@@ -68,7 +69,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
                 billing: &billing,
                 holder: &holder,
                 requirement: &ordered.order.requirement,
-                want_ipv6: ordered.order.ip_v6 > 0,
+                addresses: ordered.order.addresses(),
                 ignore_errors: service.connection.ignore_errors,
                 allow_closest: service.connection.allow_closest,
             };
@@ -336,12 +337,15 @@ impl Opening<'_> {
     }
 
     fn add_ips(&mut self, server: &Server, family: IpFamily, count: u32) -> Result<()> {
-        let rack = server.rack.as_ref().map(|r| r.id);
+        let rack = server.rack.as_ref().and_then(|r| r.id);
         let choice = self.pools.choose(
             self.client,
             &server.name,
             rack,
-            self.ordered.order.ip_v6 > 0,
+            Addresses {
+                ipv4: if family == IpFamily::Ipv4 { count } else { 0 },
+                ipv6: self.ordered.order.ip_v6,
+            },
         )?;
         let added = self
             .client
@@ -421,11 +425,13 @@ impl Opening<'_> {
         Ok(())
     }
 
-    /// After a wait, a request whose id was never saved (a killed run) is recorded now.
+    /// After a wait, a request whose id was never saved (a killed run) is recorded now: the
+    /// operation on the server newer than the one before the request. Operations carry no type
+    /// in DCImanager's documented answer; the server is this item's (owner and notes) from the
+    /// claim on, so the newer operation is the install the module asked for.
     fn note_install_started(&mut self, server: &Server) -> Result<()> {
         if let (InstallRecord::Requested { previous_operation }, Some(op)) =
             (self.install, server.operation.as_ref())
-            && op.kind == server_state::OS_INSTALL
             && op.id != previous_operation
         {
             let started = InstallRecord::Started { operation: op.id };

@@ -31,7 +31,7 @@ pub fn run(
         )));
     }
     let busy = server_state::running_operation(server)
-        .map(|op| format!(" (operation {} {} is running on it)", op.id, op.kind))
+        .map(|op| format!(" (operation {} is running on it)", op.id))
         .unwrap_or_default();
     log::info!("reboot of item {item}: {}", STEPS[0]);
     held.client

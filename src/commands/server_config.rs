@@ -25,7 +25,7 @@ use anyhow::{Context, Result};
 use super::service::{Billing, load_module, module_client};
 use crate::billmgr::db::ParamValue;
 use crate::billmgr::paths::MgrRoot;
-use crate::dci::api::{Access, ConfigurationSummary, Server, field};
+use crate::dci::api::{Access, ConfigurationSummary, Server};
 use crate::dci::client::Client;
 use crate::dci::filter::Filter;
 use crate::protocol::features::ITEMTYPE;
@@ -85,7 +85,10 @@ pub fn location_slist(client: &Client, location: u64) -> Result<Element> {
     let mut free = BTreeMap::new();
     client
         .for_each_server_page(
-            Some(Filter::eq(field::LOCATION_ID, location.into())),
+            Some(Filter::eq(
+                client.contract().field("location_id"),
+                location.into(),
+            )),
             |page| {
                 tally(&mut free, &page);
                 Ok(())

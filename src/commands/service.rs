@@ -11,7 +11,7 @@ use crate::billmgr::crypto::CryptKey;
 use crate::billmgr::db::{Db, ItemRecord, ProcessingModule};
 use crate::billmgr::mgrctl::Mgrctl;
 use crate::billmgr::paths::MgrRoot;
-use crate::dci::api::{Server, field};
+use crate::dci::api::Server;
 use crate::dci::client::{Client, is_not_found};
 use crate::dci::filter::{Filter, Literal};
 use crate::protocol::connection::Connection;
@@ -268,7 +268,10 @@ impl Service {
     /// [`ItemNote::read`] finds it).
     fn server_by_mark(&self, client: &Client) -> Result<Option<Server>> {
         let mark = item_note(self.id());
-        let filter = Filter::cp(field::NOTES, Literal::string(&format!("%{mark}%"))?);
+        let filter = Filter::cp(
+            client.contract().field("notes"),
+            Literal::string(&format!("%{mark}%"))?,
+        );
         let mut found = None;
         client.for_each_server_page(Some(filter), |page| {
             found = found.take().or_else(|| {
@@ -326,7 +329,7 @@ pub fn load_module(
 /// time.
 pub fn module_client(root: &MgrRoot, module_id: u64, connection: &Connection) -> Result<Client> {
     let cache = root.var_dir().join(format!("pmdci6-{module_id}.token"));
-    dci_client(connection, Some(cache))
+    dci_client(root, connection, Some(cache))
 }
 
 /// The ownership guard's refusal as the error BILLmanager shows: nothing was touched.

@@ -10,15 +10,22 @@ use crate::dci::api::Location;
 use crate::dci::client::is_not_found;
 use crate::protocol::error::{ErrorKind, ModuleError};
 
+use crate::billmgr::paths::MgrRoot;
 use crate::dci::client::{Client, ClientConfig, TlsOptions};
+use crate::dci::contract::Contract;
 use crate::protocol::connection::Connection;
 
 /// `PMDCI6_RETRY_DELAY` (seconds) shortens the wait between 503 retries, for tests and runs by
 /// hand against a simulator; production keeps the client's default backoff.
 const RETRY_DELAY_ENV: &str = "PMDCI6_RETRY_DELAY";
 
-pub fn dci_client(connection: &Connection, token_cache: Option<PathBuf>) -> Result<Client> {
+pub fn dci_client(
+    root: &MgrRoot,
+    connection: &Connection,
+    token_cache: Option<PathBuf>,
+) -> Result<Client> {
     let mut config = ClientConfig::new(&connection.url, &connection.username, &connection.password);
+    config.contract = Contract::load(&root.dci_contract())?;
     config.tls = TlsOptions {
         ca_file: connection.tls_ca.clone(),
         insecure: connection.tls_insecure,

@@ -13,7 +13,6 @@ use super::service::{Billing, MODULE_NAME, Service};
 use crate::billmgr::logging::register_secret;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::address;
-use crate::dci::api::route;
 use crate::dci::client::is_not_found;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
@@ -44,7 +43,10 @@ pub fn run(root: &MgrRoot, item: u64) -> Result<Option<Element>> {
         Err(err) => return Err(err),
     };
     register_secret(&key);
-    let url = format!("{base}{}", route::key_login_page(&key));
+    let url = format!(
+        "{base}{}",
+        client.contract().page("key_login", &[("key", &key)])
+    );
     Ok(Some(
         Element::new("doc")
             .child(Element::new("url").text(url))

@@ -75,7 +75,7 @@ pub fn run(root: &MgrRoot, form: &str) -> Result<Element> {
         log::debug!("tune_connection ({step}): url, username or password not filled yet");
         return Ok(form);
     }
-    match locations(&params) {
+    match locations(root, &params) {
         Ok(locations) => {
             log::info!(
                 "tune_connection ({step}): {} DCImanager locations offered",
@@ -95,10 +95,10 @@ pub fn run(root: &MgrRoot, form: &str) -> Result<Element> {
 
 /// A fresh login with the form's credentials (never a cached token: the point is to test them
 /// as typed), then the locations.
-fn locations(params: &BTreeMap<String, String>) -> Result<Vec<Location>> {
+fn locations(root: &MgrRoot, params: &BTreeMap<String, String>) -> Result<Vec<Location>> {
     let connection = Connection::for_login(params, &|name| std::env::var(name).ok())?;
     crate::billmgr::logging::register_secret(&connection.password);
-    let client = dci_client(&connection, None)?;
+    let client = dci_client(root, &connection, None)?;
     client.login()?;
     client
         .locations()

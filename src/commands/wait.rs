@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::dci::api::{OperationStatus, Server};
+use crate::dci::api::{Operation, OperationStatus, Server};
 use crate::dci::client::Client;
 use crate::protocol::connection::Connection;
 use crate::protocol::error::{ErrorKind, ModuleError};
@@ -62,7 +62,7 @@ pub fn wait_operation(
             return Ok(server);
         };
         if progress {
-            eprint!("\r{what} on server {}: {:>3}%", server.name, op.progress);
+            eprint!("\r{what} on server {}: {:>4}", server.name, done(op));
             let _ = std::io::stderr().flush();
         }
         if started.elapsed() >= polling.timeout {
@@ -73,16 +73,16 @@ pub fn wait_operation(
                 ErrorKind::WaitTimeout,
                 format!("server {}", server.name),
                 format!(
-                    "{what} (operation {}) on server {} is still running after {} s ({}% done); the next run of this operation resumes the wait",
+                    "{what} (operation {}) on server {} is still running after {} s ({} done); the next run of this operation resumes the wait",
                     op.id,
                     server.name,
                     polling.timeout.as_secs(),
-                    op.progress
+                    done(op)
                 ),
             )
             .into());
         }
-        log::debug!("{what} on server {}: {}%", server.name, op.progress);
+        log::debug!("{what} on server {}: {}", server.name, done(op));
         std::thread::sleep(
             polling
                 .interval
@@ -90,4 +90,10 @@ pub fn wait_operation(
                 .max(Duration::from_millis(10)),
         );
     }
+}
+
+/// `42%`, or `?` when the installation does not say how far an operation is.
+fn done(op: &Operation) -> String {
+    op.progress
+        .map_or_else(|| "?".to_owned(), |percent| format!("{percent}%"))
 }

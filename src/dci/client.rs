@@ -16,17 +16,18 @@ use std::fmt;
 use std::fs;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, Once, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use ureq::tls::{PemItem, RootCerts, TlsConfig, parse_pem};
 
+use super::adapter::Rendered;
 use super::address::{self, Address};
-use super::api::{ErrorBody, List, Token, TokenRequest, route};
+use super::api::{ErrorAnswer, List, Token};
+use super::contract::{Contract, Method};
 use super::filter::Filter;
 use super::token_cache::TokenCache;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
@@ -43,8 +44,8 @@ const EXCERPT_CHARS: usize = 200;
 /// Request body fields never written to the log.
 const SECRET_FIELDS: [&str; 3] = ["password", "token", "key"];
 
-/// Answers under this prefix may hold a session token or a login key: never quoted.
-const AUTH_PREFIX: &str = "/api/auth/";
+/// Requests whose answers hold a session token or a login key: never quoted.
+const SECRET_ANSWERS: [&str; 2] = ["login", "user_key"];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsOptions {
@@ -99,6 +100,8 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Where to keep the session token between runs; `None` logs in on every run.
     pub token_cache: Option<PathBuf>,
+    /// Routes, bodies, fields and words of this installation.
+    pub contract: Arc<Contract>,
 }
 
 impl ClientConfig {
@@ -116,6 +119,7 @@ impl ClientConfig {
             read_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             token_cache: None,
+            contract: Contract::built_in(),
         }
     }
 }
@@ -131,6 +135,7 @@ impl fmt::Debug for ClientConfig {
             .field("read_timeout", &self.read_timeout)
             .field("retry", &self.retry)
             .field("token_cache", &self.token_cache)
+            .field("contract", &self.contract.source)
             .finish()
     }
 }
@@ -146,6 +151,9 @@ pub struct DciError {
     pub method: &'static str,
     /// The path of the call (a token in it replaced by `<token>`).
     pub path: String,
+    /// The error answered the module's login, not the call it was logging in for: it says
+    /// nothing about the object of that call.
+    pub login: bool,
 }
 
 impl fmt::Display for DciError {
@@ -171,12 +179,12 @@ pub fn dci_error(err: &anyhow::Error) -> Option<&DciError> {
 /// DCImanager refused the call as conflicting with the object's state (HTTP 409): an owner
 /// already set, an operation running, a user that exists.
 pub fn is_conflict(err: &anyhow::Error) -> bool {
-    dci_error(err).is_some_and(|e| e.status == 409)
+    dci_error(err).is_some_and(|e| e.status == 409 && !e.login)
 }
 
 /// The object of the call does not exist (HTTP 404).
 pub fn is_not_found(err: &anyhow::Error) -> bool {
-    dci_error(err).is_some_and(|e| e.status == 404)
+    dci_error(err).is_some_and(|e| e.status == 404 && !e.login)
 }
 
 /// What a list call asks for; pages are fetched by [`Client::for_each_page`].
@@ -210,6 +218,7 @@ pub struct Client {
     /// once, not once each.
     session: Mutex<Option<String>>,
     requests: AtomicU64,
+    contract: Arc<Contract>,
 }
 
 /// Set once DCImanager has accepted a session of this process (a request with the token got an
@@ -222,57 +231,48 @@ pub fn session_accepted() -> bool {
     SESSION_ACCEPTED.load(Ordering::Relaxed)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
-    Get,
-    Post,
-    Delete,
-}
-
-impl Method {
-    fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Delete => "DELETE",
-        }
-    }
-}
-
 /// One call, ready to be sent as often as retries need.
-struct Request<'a> {
+struct Request {
+    /// The contract's entry, for messages and for telling the login from other calls.
+    name: &'static str,
     method: Method,
-    path: &'a str,
-    query: &'a [(&'a str, String)],
+    path: String,
+    query: Vec<(&'static str, String)>,
     body: Option<Vec<u8>>,
     /// The body with secret fields hidden, for the debug log.
     logged_body: Option<String>,
-    /// The path for logs and messages, without any token in it.
+    /// The path for logs and messages.
     shown: String,
 }
 
-impl<'a> Request<'a> {
-    fn new(method: Method, path: &'a str, query: &'a [(&'a str, String)]) -> Request<'a> {
-        Request {
-            method,
-            path,
-            query,
-            body: None,
-            logged_body: None,
-            shown: shown_path(path),
-        }
-    }
-
-    fn post<B: Serialize + ?Sized>(path: &'a str, body: &B) -> Result<Request<'a>> {
-        let mut value = serde_json::to_value(body)
-            .with_context(|| format!("encoding the body of POST {}", shown_path(path)))?;
-        let bytes = serde_json::to_vec(&value)
-            .with_context(|| format!("encoding the body of POST {}", shown_path(path)))?;
-        hide_secrets(&mut value);
+impl Request {
+    fn new(
+        name: &'static str,
+        rendered: Rendered,
+        query: Vec<(&'static str, String)>,
+    ) -> Result<Request> {
+        let (body, logged_body) = match rendered.body {
+            None => (None, None),
+            Some(mut value) => {
+                let bytes = serde_json::to_vec(&value).with_context(|| {
+                    format!(
+                        "encoding the body of {} {}",
+                        rendered.method.as_str(),
+                        rendered.path
+                    )
+                })?;
+                hide_secrets(&mut value);
+                (Some(bytes), Some(value.to_string()))
+            }
+        };
         Ok(Request {
-            body: Some(bytes),
-            logged_body: Some(value.to_string()),
-            ..Request::new(Method::Post, path, &[])
+            name,
+            method: rendered.method,
+            shown: rendered.path.clone(),
+            path: rendered.path,
+            query,
+            body,
+            logged_body,
         })
     }
 
@@ -328,6 +328,7 @@ impl Client {
             cache,
             session: Mutex::new(None),
             requests: AtomicU64::new(0),
+            contract: config.contract,
         })
     }
 
@@ -349,27 +350,70 @@ impl Client {
         Ok(())
     }
 
-    pub fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
-        self.call(&Request::new(Method::Get, path, query))
+    pub fn contract(&self) -> &Contract {
+        &self.contract
     }
 
-    pub fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+    /// The contract's request `name` with `values` in its placeholders, its answer read as
+    /// `kind`.
+    pub fn perform<T: DeserializeOwned>(
         &self,
-        path: &str,
-        body: &B,
+        name: &'static str,
+        values: &[(&str, Value)],
+        kind: &str,
     ) -> Result<T> {
-        self.call(&Request::post(path, body)?)
+        let request = self.request(name, values, Vec::new())?;
+        let body = self.call(&request)?;
+        self.decode(&request, &body, |contract, body| contract.read(kind, body))
     }
 
-    pub fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.call(&Request::new(Method::Delete, path, &[]))
+    /// A 404 the module concludes itself (a list read of one object that does not hold it), in
+    /// the shape [`is_not_found`] recognises.
+    pub(super) fn not_found(&self, name: &'static str, message: String) -> anyhow::Error {
+        let error = DciError {
+            status: 404,
+            code: 0,
+            msg: message.clone(),
+            method: "GET",
+            path: self.contract.request(name).path.clone(),
+            login: false,
+        };
+        anyhow::Error::new(ModuleError::new(
+            ErrorKind::DciApi,
+            format!("requests.{name}"),
+            message,
+        ))
+        .context(error)
     }
 
-    /// Fetches a list page by page (`limit=<offset>,<count>`), handing each page to `each`, so
-    /// only one page is held at a time. Stops at the `size` DCImanager reports or at a short
-    /// page. Returns the number of matching objects: `size`, or the number received when that
-    /// is larger or `size` is absent.
-    pub fn for_each_page<T, F>(&self, path: &str, query: &ListQuery, mut each: F) -> Result<u64>
+    /// The contract's request `name`, ready to send.
+    fn request(
+        &self,
+        name: &'static str,
+        values: &[(&str, Value)],
+        query: Vec<(&'static str, String)>,
+    ) -> Result<Request> {
+        let rendered = self.contract.render(name, values).map_err(|what| {
+            ModuleError::new(
+                ErrorKind::ModuleConfig,
+                format!("requests.{name}"),
+                format!("DCImanager contract {}: {what}", self.contract.source),
+            )
+        })?;
+        Request::new(name, rendered, query)
+    }
+
+    /// Fetches the list `name` (objects of `kind`) page by page (`limit=<offset>,<count>`),
+    /// handing each page to `each`, so only one page is held at a time. Stops at the `size`
+    /// DCImanager reports or at a short page. Returns the number of matching objects: `size`,
+    /// or the number received when that is larger or `size` is absent.
+    pub fn for_each_page<T, F>(
+        &self,
+        name: &'static str,
+        kind: &str,
+        query: &ListQuery,
+        mut each: F,
+    ) -> Result<u64>
     where
         T: DeserializeOwned,
         F: FnMut(Vec<T>) -> Result<()>,
@@ -385,7 +429,11 @@ impl Client {
                 params.push(("orderby", order.clone()));
             }
             params.push(("limit", format!("{offset},{count}")));
-            let page: List<T> = self.get(path, &params)?;
+            let request = self.request(name, &[], params)?;
+            let body = self.call(&request)?;
+            let page: List<T> = self.decode(&request, &body, |contract, body| {
+                contract.read_list(kind, body)
+            })?;
             let received = page.list.len() as u64;
             if received > 0 {
                 each(page.list)?;
@@ -401,9 +449,14 @@ impl Client {
     }
 
     /// Every object of a list, all pages collected.
-    pub fn list_all<T: DeserializeOwned>(&self, path: &str, query: &ListQuery) -> Result<Vec<T>> {
+    pub fn list_all<T: DeserializeOwned>(
+        &self,
+        name: &'static str,
+        kind: &str,
+        query: &ListQuery,
+    ) -> Result<Vec<T>> {
         let mut all = Vec::new();
-        self.for_each_page(path, query, |page| {
+        self.for_each_page(name, kind, query, |page| {
             all.extend(page);
             Ok(())
         })?;
@@ -414,7 +467,7 @@ impl Client {
 
     /// A call with the session: logs in on first need, and once more if DCImanager no longer
     /// knows the session (expired, or a cached token from an earlier run that was revoked).
-    fn call<T: DeserializeOwned>(&self, request: &Request) -> Result<T> {
+    fn call(&self, request: &Request) -> Result<Vec<u8>> {
         let token = self.session_token()?;
         let mut reply = self.exchange(request, Some(&token))?;
         if reply.status == 401 {
@@ -429,8 +482,7 @@ impl Client {
         if reply.status != 401 {
             SESSION_ACCEPTED.store(true, Ordering::Relaxed);
         }
-        let body = self.accept(request, reply)?;
-        self.decode(request, &body)
+        self.accept(request, reply)
     }
 
     /// The token in memory, else the one an earlier run saved, else a new login.
@@ -471,14 +523,16 @@ impl Client {
 
     /// The token route; a 401 from it is an invalid login (see `api_failure`), never retried.
     fn log_in(&self) -> Result<String> {
-        let credentials = TokenRequest {
-            email: &self.email,
-            password: &self.password,
-        };
-        let request = Request::post(route::TOKEN, &credentials)?;
+        let credentials = [
+            ("email", Value::String(self.email.clone())),
+            ("password", Value::String(self.password.clone())),
+        ];
+        let request = self.request("login", &credentials, Vec::new())?;
         let reply = self.exchange(&request, None)?;
         let body = self.accept(&request, reply)?;
-        let token: Token = self.decode(&request, &body)?;
+        let token: Token = self.decode(&request, &body, |contract, body| {
+            contract.read("token", body)
+        })?;
         if token.token.is_empty() {
             return fail(
                 ErrorKind::DciResponse,
@@ -680,13 +734,25 @@ impl Client {
 
     fn api_failure(&self, request: &Request, reply: &Reply) -> anyhow::Error {
         let error = self.dci_error_of(request, reply);
-        let module = if request.path == route::TOKEN && reply.status == 401 {
+        let module = if error.login && reply.status == 401 {
             ModuleError::new(
                 ErrorKind::InvalidLogin,
                 "connection",
                 format!(
                     "DCImanager refused the login of {}: {}",
                     self.email, error.msg
+                ),
+            )
+        } else if error.login && matches!(reply.status, 404 | 405) {
+            // Every command logs in first, so this is the answer for every command given this
+            // url, check_connection included, never an error about the object of the command.
+            ModuleError::new(
+                ErrorKind::BadUrl,
+                "connection",
+                format!(
+                    "{} has no DCImanager 6 login at {} (HTTP {}): set url to the address \
+                     DCImanager 6 is opened at",
+                    self.address.base, request.path, reply.status
                 ),
             )
         } else {
@@ -703,12 +769,12 @@ impl Client {
     }
 
     fn dci_error_of(&self, request: &Request, reply: &Reply) -> DciError {
-        let (code, msg) = match serde_json::from_slice::<ErrorBody>(&reply.body) {
-            Ok(body) => (body.error.code, body.error.msg),
+        let (code, msg) = match self.contract.read::<ErrorAnswer>("error", &reply.body) {
+            Ok(body) => (body.code, body.msg),
             Err(_) if reply.body.is_empty() => (0, String::new()),
             Err(_) => (
                 0,
-                format!("(no error body) {}", excerpt(request.path, &reply.body)),
+                format!("(no error body) {}", excerpt(request, &reply.body)),
             ),
         };
         DciError {
@@ -717,17 +783,23 @@ impl Client {
             msg,
             method: request.method.as_str(),
             path: request.shown.clone(),
+            login: request.name == "login",
         }
     }
 
-    fn decode<T: DeserializeOwned>(&self, request: &Request, body: &[u8]) -> Result<T> {
+    fn decode<T>(
+        &self,
+        request: &Request,
+        body: &[u8],
+        read: impl FnOnce(&Contract, &[u8]) -> Result<T, String>,
+    ) -> Result<T> {
         // An action without a result may answer with nothing at all instead of `{}`.
         let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
             b"{}"
         } else {
             body
         };
-        serde_json::from_slice(text).map_err(|err| {
+        read(&self.contract, text).map_err(|err| {
             ModuleError::new(
                 ErrorKind::DciResponse,
                 request.shown.clone(),
@@ -735,7 +807,7 @@ impl Client {
                     "DCImanager answered {} {} with something other than the expected JSON ({err}): {}",
                     request.method.as_str(),
                     request.shown,
-                    excerpt(request.path, body)
+                    excerpt(request, body)
                 ),
             )
             .into()
@@ -755,7 +827,7 @@ fn with_contract<B>(
             .header("x-xsrf-token", token)
             .header("cookie", format!("ses6={token}"));
     }
-    for (key, value) in request.query {
+    for (key, value) in &request.query {
         builder = builder.query(key, value);
     }
     builder
@@ -825,18 +897,9 @@ fn tls_hint(err: &ureq::Error) -> String {
     )
 }
 
-/// `path` with a session token in it replaced, for logs and messages.
-fn shown_path(path: &str) -> String {
-    let token_prefix = route::token("");
-    match path.strip_prefix(&token_prefix) {
-        Some(token) if !token.is_empty() => format!("{token_prefix}<token>"),
-        _ => path.to_owned(),
-    }
-}
-
 /// The start of an unexpected answer, on one line; nothing of answers that may hold secrets.
-fn excerpt(path: &str, body: &[u8]) -> String {
-    if path.starts_with(AUTH_PREFIX) {
+fn excerpt(request: &Request, body: &[u8]) -> String {
+    if SECRET_ANSWERS.contains(&request.name) {
         return String::from("(answer not shown: it may hold a secret)");
     }
     if body.is_empty() {

@@ -3,13 +3,18 @@
 use std::time::Duration;
 
 use super::*;
-use crate::dci::api::{Empty, Server};
+use serde_json::json;
+
+use crate::dci::api::{Rack, Server};
 use crate::dci::test_peer::{Answer, Peer, error, login_ok, reply, scratch_dir};
 use crate::protocol::error::classify;
 
 const EMAIL: &str = "admin@example.com";
 const PASSWORD: &str = "s3cret-Pa55";
-const SERVER_PATH: &str = "/api/dci/v3/server/12";
+const TOKEN_PATH: &str = "/api/auth/v4/public/token";
+const SERVERS_PATH: &str = "/api/dci/v3/server";
+/// A plain read by id: the rack's.
+const SERVER_PATH: &str = "/api/dci/v3/rack/12";
 const SERVER: &str = r#"{"id": 12, "name": "srv-12", "location_id": 3}"#;
 
 fn config(url: &str) -> ClientConfig {
@@ -35,8 +40,8 @@ fn failure<T: fmt::Debug>(result: Result<T>) -> anyhow::Error {
     }
 }
 
-fn server(client: &Client) -> Result<Server> {
-    client.get(SERVER_PATH, &[])
+fn server(client: &Client) -> Result<Rack> {
+    client.rack(12)
 }
 
 #[test]
@@ -69,11 +74,9 @@ fn the_password_is_hidden_from_debug_output() {
 
 #[test]
 fn what_is_logged_of_a_call_holds_no_secret() -> Result<()> {
-    let credentials = TokenRequest {
-        email: EMAIL,
-        password: PASSWORD,
-    };
-    let login = Request::post(route::TOKEN, &credentials)?;
+    let client = Client::new(config("http://127.0.0.1:9"))?;
+    let credentials = [("email", json!(EMAIL)), ("password", json!(PASSWORD))];
+    let login = client.request("login", &credentials, Vec::new())?;
     let logged = login.logged_body.clone().unwrap_or_default();
     assert!(
         logged.contains(EMAIL) && !logged.contains(PASSWORD),
@@ -83,19 +86,21 @@ fn what_is_logged_of_a_call_holds_no_secret() -> Result<()> {
     let sent: Value = serde_json::from_slice(login.body.as_deref().unwrap_or_default())?;
     assert_eq!(sent["password"], PASSWORD);
 
-    let nested =
-        serde_json::json!({"os_template": 4, "password": "root-pw", "x": [{"key": "k-123"}]});
-    let install = Request::post(SERVER_PATH, &nested)?;
+    let install = client.request(
+        "os_install",
+        &[
+            ("server", json!(12)),
+            ("template", json!(4)),
+            ("password", json!("root-pw")),
+            ("domain", json!("srv.example.net")),
+            ("scripts", json!([])),
+            ("ssh_keys", json!(["ssh-ed25519 k-123"])),
+        ],
+        Vec::new(),
+    )?;
     let logged = install.logged_body.unwrap_or_default();
-    assert!(
-        !logged.contains("root-pw") && !logged.contains("k-123"),
-        "{logged}"
-    );
+    assert!(!logged.contains("root-pw"), "{logged}");
     assert!(logged.contains("os_template"), "{logged}");
-
-    let path = route::token("deadbeef0123");
-    let logout = Request::new(Method::Delete, &path, &[]);
-    assert_eq!(logout.target(), "/api/auth/v4/token/<token>");
     Ok(())
 }
 
@@ -108,16 +113,13 @@ fn every_call_carries_the_contract_headers_and_the_session() -> Result<()> {
     ]);
     let client = client(&peer);
     assert_eq!(server(&client)?.name, "srv-12");
-    let _: Value = client.post("/api/dci/v3/server/12/power_on", &Empty {})?;
+    client.power_on(12)?;
     let requests = peer.requests();
     assert_eq!(requests.len(), 3);
     assert_eq!(client.requests_made(), 3);
 
     let login = &requests[0];
-    assert_eq!(
-        (login.method.as_str(), login.path()),
-        ("POST", route::TOKEN)
-    );
+    assert_eq!((login.method.as_str(), login.path()), ("POST", TOKEN_PATH));
     assert_eq!(login.header("isp-box-instance"), Some("true"));
     assert_eq!(login.header("x-xsrf-token"), None);
     assert_eq!(login.header("cookie"), None);
@@ -209,9 +211,9 @@ fn an_expired_session_logs_in_again_once_and_repeats_the_call() -> Result<()> {
     assert_eq!(
         seen,
         [
-            (route::TOKEN, None),
+            (TOKEN_PATH, None),
             (SERVER_PATH, Some("tok-1")),
-            (route::TOKEN, None),
+            (TOKEN_PATH, None),
             (SERVER_PATH, Some("tok-2")),
             (SERVER_PATH, Some("tok-2")),
         ]
@@ -267,10 +269,7 @@ fn an_error_body_becomes_an_api_error_with_code_message_and_call() {
         error(400, 1002, "Unknown field 'foo'"),
     ]);
     let client = client(&peer);
-    let err = failure(client.post::<_, Value>(
-        "/api/dci/v3/server/12/owner",
-        &serde_json::json!({"foo": 1}),
-    ));
+    let err = failure(client.set_owner(12, 1));
     assert_eq!(
         classify(&err),
         (
@@ -291,6 +290,7 @@ fn an_error_body_becomes_an_api_error_with_code_message_and_call() {
             msg: String::from("Unknown field 'foo'"),
             method: "POST",
             path: String::from("/api/dci/v3/server/12/owner"),
+            login: false,
         })
     );
     assert!(!is_conflict(&err) && !is_not_found(&err));
@@ -305,8 +305,7 @@ fn conflicts_and_missing_objects_are_recognisable_through_added_context() {
         reply(500, "<html>Internal Server Error</html>"),
     ]);
     let client = client(&peer);
-    let conflict = failure(client.post::<_, Value>("/api/dci/v3/server/12/owner", &Empty {}))
-        .context("claiming server srv-12 for item 42");
+    let conflict = failure(client.set_owner(12, 1)).context("claiming server srv-12 for item 42");
     assert!(is_conflict(&conflict) && !is_not_found(&conflict));
     assert_eq!(classify(&conflict).0, ErrorKind::DciApi);
     assert!(format!("{conflict:#}").starts_with("claiming server srv-12 for item 42: POST"));
@@ -339,7 +338,7 @@ fn an_answer_that_is_not_the_expected_json_is_a_bad_response_quoted_briefly() {
         (ErrorKind::DciResponse, String::from(SERVER_PATH))
     );
     let text = format!("{err:#}");
-    assert!(text.contains("GET /api/dci/v3/server/12"), "{text}");
+    assert!(text.contains("GET /api/dci/v3/rack/12"), "{text}");
     assert!(text.contains("<html>xxx") && text.ends_with('…'), "{text}");
     assert!(text.len() < 500, "{} chars", text.len());
 
@@ -420,7 +419,7 @@ fn a_list_is_read_page_by_page_until_its_size() -> Result<()> {
         page_size: 2,
     };
     let mut pages = Vec::new();
-    let total = client.for_each_page(route::SERVERS, &query, |page: Vec<Server>| {
+    let total = client.for_each_page("servers", "server", &query, |page: Vec<Server>| {
         pages.push(page.iter().map(|s| s.id).collect::<Vec<_>>());
         Ok(())
     })?;
@@ -434,7 +433,7 @@ fn a_list_is_read_page_by_page_until_its_size() -> Result<()> {
         [Some("0,2".into()), Some("2,2".into()), Some("4,2".into())]
     );
     for request in &requests[1..] {
-        assert_eq!(request.path(), route::SERVERS);
+        assert_eq!(request.path(), SERVERS_PATH);
         assert_eq!(request.query("where").as_deref(), Some("location_id EQ 3"));
         assert_eq!(request.query("orderby").as_deref(), Some("id asc"));
     }
@@ -453,7 +452,7 @@ fn a_list_without_size_ends_at_a_short_page() -> Result<()> {
         page_size: 2,
         ..ListQuery::default()
     };
-    let servers: Vec<Server> = client.list_all(route::SERVERS, &query)?;
+    let servers: Vec<Server> = client.list_all("servers", "server", &query)?;
     assert_eq!(servers.iter().map(|s| s.id).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(peer.requests().len(), 3);
     assert_eq!(peer.requests()[1].query("where"), None);
@@ -470,7 +469,7 @@ fn a_list_that_ignores_limit_is_read_once() -> Result<()> {
         page_size: 2,
         ..ListQuery::default()
     };
-    let servers: Vec<Server> = client(&peer).list_all(route::SERVERS, &query)?;
+    let servers: Vec<Server> = client(&peer).list_all("servers", "server", &query)?;
     assert_eq!(servers.len(), 3);
     Ok(())
 }
@@ -488,7 +487,7 @@ fn an_error_of_the_page_consumer_stops_the_listing() {
         ..ListQuery::default()
     };
     let err = failure(
-        client.for_each_page(route::SERVERS, &query, |_: Vec<Server>| {
+        client.for_each_page("servers", "server", &query, |_: Vec<Server>| {
             Err(anyhow!("enough"))
         }),
     );
@@ -542,13 +541,13 @@ fn a_cached_token_is_reused_by_the_next_run_and_renewed_on_401() -> Result<()> {
     assert_eq!(
         tokens,
         [
-            (route::TOKEN, None),
+            (TOKEN_PATH, None),
             (SERVER_PATH, Some("tok-1")),
             (SERVER_PATH, Some("tok-1")),
             (SERVER_PATH, Some("tok-1")),
-            (route::TOKEN, None),
+            (TOKEN_PATH, None),
             (SERVER_PATH, Some("tok-2")),
-            (route::TOKEN, None),
+            (TOKEN_PATH, None),
             (SERVER_PATH, Some("tok-3")),
         ]
     );

@@ -45,18 +45,18 @@ impl From<bool> for Literal {
     }
 }
 
-/// A complete `where` expression. Fields are names from the contract, hence `&'static str`:
-/// they come from code, never from input.
+/// A complete `where` expression. Fields are names from the contract (the module's, or the
+/// administrator's file), never from a customer's input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter(String);
 
 impl Filter {
-    pub fn eq(field: &'static str, value: Literal) -> Filter {
+    pub fn eq(field: &str, value: Literal) -> Filter {
         Filter(format!("{field} EQ {}", value.0))
     }
 
     /// `LIKE`: `%` in the pattern matches any text.
-    pub fn cp(field: &'static str, pattern: Literal) -> Filter {
+    pub fn cp(field: &str, pattern: Literal) -> Filter {
         Filter(format!("{field} CP {}", pattern.0))
     }
 }

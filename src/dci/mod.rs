@@ -1,9 +1,12 @@
-//! DCImanager 6: the contract (routes and types) and the blocking client.
+//! DCImanager 6: the contract (a data file, and the adapter that reads and writes through it),
+//! the module's read model, and the blocking client.
 
+pub mod adapter;
 pub mod address;
 pub mod api;
 pub mod calls;
 pub mod client;
+pub mod contract;
 pub mod filter;
 pub mod token_cache;
 

@@ -13,7 +13,7 @@ use std::fmt;
 
 use super::label::Configuration;
 use super::ownership::{self, Holder, ItemNote, NotOwned, NoteStage};
-use crate::dci::api::{DiagnosticsStatus, ErrorEntry, OperationStatus, Server};
+use crate::dci::api::{DiagnosticsStatus, ErrorEntry, Needed, OperationStatus, Server};
 
 /// The seven rules, in the seed's order; the first one a server fails is its rejection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -70,7 +70,8 @@ impl AvailabilityRule {
         ignore_errors: bool,
     ) -> Result<(), String> {
         match self {
-            AvailabilityRule::UniqueMac => unique_macs(&Mac::of_server(server), macs),
+            AvailabilityRule::UniqueMac => known(server, &[Needed::MacAddresses])
+                .and_then(|()| unique_macs(&Mac::of_server(server), macs)),
             rule => rule.check_alone(server, ignore_errors),
         }
     }
@@ -81,14 +82,22 @@ impl AvailabilityRule {
             AvailabilityRule::NoOwner => no_owner(server),
             AvailabilityRule::DiagnosticsDone => diagnostics_done(server).map(drop),
             AvailabilityRule::LastOperationOk => last_operation_ok(server),
-            AvailabilityRule::NotInMaintenance if server.maintenance_mode => {
-                Err("in maintenance mode".into())
+            AvailabilityRule::NotInMaintenance => {
+                known(server, &[Needed::MaintenanceMode])?;
+                match server.maintenance_mode {
+                    true => Err("in maintenance mode".into()),
+                    false => Ok(()),
+                }
             }
-            AvailabilityRule::InOperation if !server.in_operation => Err("not in operation".into()),
+            AvailabilityRule::InOperation => {
+                known(server, &[Needed::InOperation])?;
+                match server.in_operation {
+                    true => Ok(()),
+                    false => Err("not in operation".into()),
+                }
+            }
             AvailabilityRule::NoErrors => no_errors(server, ignore_errors),
-            AvailabilityRule::NotInMaintenance
-            | AvailabilityRule::InOperation
-            | AvailabilityRule::UniqueMac => Ok(()),
+            AvailabilityRule::UniqueMac => known(server, &[Needed::MacAddresses]),
         }
     }
 }
@@ -110,10 +119,23 @@ impl fmt::Display for AvailabilityRule {
     }
 }
 
+/// "Unknown is not safe" (README Decisions): a rule whose input DCImanager's answer left out
+/// refuses the server, and the reason names the field.
+fn known(server: &Server, fields: &[Needed]) -> Result<(), String> {
+    match fields.iter().find(|field| server.unknown.contains(**field)) {
+        Some(field) => Err(field.reason().to_string()),
+        None => Ok(()),
+    }
+}
+
 fn no_owner(server: &Server) -> Result<(), String> {
+    known(server, &[Needed::Owner, Needed::Notes])?;
     if let Some(email) = ownership::owner_email(server) {
         let owner = match (email, &server.owner) {
-            ("", Some(owner)) => format!("user {}", owner.id),
+            ("", Some(owner)) => match owner.id {
+                Some(id) => format!("user {id}"),
+                None => "a user without e-mail".to_owned(),
+            },
             _ => email.to_string(),
         };
         return Err(format!("owned by {owner}"));
@@ -130,6 +152,7 @@ fn no_owner(server: &Server) -> Result<(), String> {
 
 /// Rule 2, giving the parsed label to those who need it.
 fn diagnostics_done(server: &Server) -> Result<Configuration, String> {
+    known(server, &[Needed::Diagnostics, Needed::Configuration])?;
     match server.diagnostics.status {
         DiagnosticsStatus::Ok => {}
         DiagnosticsStatus::Running => return Err("diagnostics running".into()),
@@ -146,6 +169,7 @@ fn diagnostics_done(server: &Server) -> Result<Configuration, String> {
 }
 
 fn last_operation_ok(server: &Server) -> Result<(), String> {
+    known(server, &[Needed::Operation])?;
     let Some(operation) = &server.operation else {
         return Ok(());
     };
@@ -155,18 +179,14 @@ fn last_operation_ok(server: &Server) -> Result<(), String> {
         OperationStatus::Failed => "failed",
         OperationStatus::Unknown => "in an unknown state",
     };
-    let name = if operation.kind.is_empty() {
-        operation.id.to_string()
-    } else {
-        operation.kind.clone()
-    };
-    Err(format!("last operation {name} {state}"))
+    Err(format!("last operation {} {state}", operation.id))
 }
 
 fn no_errors(server: &Server, ignore_errors: bool) -> Result<(), String> {
     if ignore_errors {
         return Ok(());
     }
+    known(server, &[Needed::Errors])?;
     let describe = |errors: &[ErrorEntry]| -> Vec<String> {
         errors
             .iter()
@@ -371,6 +391,8 @@ enum Owner {
 struct Pending {
     candidate: Candidate,
     macs: Vec<Mac>,
+    /// Rule 6's refusal when DCImanager's answer has no `mac_addresses`.
+    macs_unknown: Option<String>,
     /// A failure of a rule that comes after [`AvailabilityRule::UniqueMac`] in the seed's order:
     /// it only counts once rule 6 has passed.
     late: Option<Rejection>,
@@ -400,17 +422,22 @@ fn screen(server: &Server, ignore_errors: bool, owner: Owner) -> Result<Pending,
         candidate: Candidate {
             id: server.id,
             name: server.name.clone(),
-            rack_id: server.rack.as_ref().map(|rack| rack.id),
+            rack_id: server.rack.as_ref().and_then(|rack| rack.id),
             configuration,
         },
         macs: Mac::of_server(server),
+        macs_unknown: known(server, &[Needed::MacAddresses]).err(),
         late,
     })
 }
 
 impl Pending {
     fn settle(self, macs: &MacCounts) -> Result<Candidate, Rejection> {
-        unique_macs(&self.macs, macs).map_err(|reason| Rejection {
+        let unique = match self.macs_unknown {
+            Some(reason) => Err(reason),
+            None => unique_macs(&self.macs, macs),
+        };
+        unique.map_err(|reason| Rejection {
             rule: AvailabilityRule::UniqueMac,
             reason,
         })?;
@@ -421,15 +448,25 @@ impl Pending {
     }
 }
 
-/// Rejections per rule.
+/// Rejections per rule, and how many of them were for a field DCImanager's answer left out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RuleTally {
     counts: [u64; 7],
+    unknown: u64,
+    /// The first such reason, to name the field in a summary.
+    first_unknown: Option<&'static str>,
 }
 
 impl RuleTally {
-    pub fn add(&mut self, rule: AvailabilityRule) {
-        self.counts[rule as usize] += 1;
+    pub fn add(&mut self, rejection: &Rejection) {
+        self.counts[rejection.rule as usize] += 1;
+        if let Some(field) = Needed::ALL
+            .iter()
+            .find(|field| field.reason() == rejection.reason)
+        {
+            self.unknown += 1;
+            self.first_unknown.get_or_insert(field.reason());
+        }
     }
 
     pub fn count(&self, rule: AvailabilityRule) -> u64 {
@@ -452,9 +489,16 @@ impl fmt::Display for RuleTally {
             .map(|rule| format!("{}: {}", rule.failure(), self.count(*rule)))
             .collect();
         if parts.is_empty() {
-            f.write_str("none rejected")
-        } else {
-            f.write_str(&parts.join(", "))
+            return f.write_str("none rejected");
+        }
+        f.write_str(&parts.join(", "))?;
+        match self.first_unknown {
+            Some(reason) => write!(
+                f,
+                "; {} of them because DCImanager's answer lacks a field ({reason})",
+                self.unknown
+            ),
+            None => Ok(()),
         }
     }
 }
@@ -505,7 +549,7 @@ impl Census {
         rejected.sort_by_key(|server| server.id);
         let mut tally = RuleTally::default();
         for server in &rejected {
-            tally.add(server.rejection.rule);
+            tally.add(&server.rejection);
         }
         Stock {
             available,
@@ -556,6 +600,144 @@ mod tests {
         }
     }
 
+    /// A server as DCImanager answers it, every field the rules read present and healthy.
+    fn answer() -> serde_json::Value {
+        serde_json::json!({
+            "id": 5, "name": "srv-5", "location_id": 3, "rack": {"id": 7, "name": "R07"},
+            "configuration": "E5-2620-64Gb-2x1024NVMe", "owner": null, "owner_email": null,
+            "diagnostics": {"status": "ok"}, "operation": null, "maintenance_mode": false,
+            "in_operation": true, "power_status": "on", "mac_addresses": ["0c:c4:7a:00:00:05"],
+            "errors": {"diagnostics": [], "status": []}, "notes": "", "ip": [],
+            "switch_connection": []
+        })
+    }
+
+    fn read(answer: serde_json::Value) -> Server {
+        serde_json::from_value(answer).expect("a server")
+    }
+
+    #[test]
+    fn present_but_empty_values_are_values_and_the_server_is_available() {
+        let server = read(answer());
+        assert_eq!(rejection(&server), None);
+    }
+
+    /// One case per availability rule: the field it reads absent → refused by that rule, the
+    /// reason naming the field.
+    #[test]
+    fn each_rule_refuses_a_server_whose_field_is_absent() {
+        let cases: [(&[&str], AvailabilityRule, &str); 10] = [
+            (
+                &["owner", "owner_email"],
+                AvailabilityRule::NoOwner,
+                "neither `owner` nor `owner_email`",
+            ),
+            (&["notes"], AvailabilityRule::NoOwner, "`notes`"),
+            (
+                &["diagnostics"],
+                AvailabilityRule::DiagnosticsDone,
+                "`diagnostics.status`",
+            ),
+            (
+                &["configuration"],
+                AvailabilityRule::DiagnosticsDone,
+                "`configuration`",
+            ),
+            (
+                &["operation"],
+                AvailabilityRule::LastOperationOk,
+                "`operation`",
+            ),
+            (
+                &["maintenance_mode"],
+                AvailabilityRule::NotInMaintenance,
+                "`maintenance_mode`",
+            ),
+            (
+                &["in_operation"],
+                AvailabilityRule::InOperation,
+                "`in_operation`",
+            ),
+            (
+                &["mac_addresses"],
+                AvailabilityRule::UniqueMac,
+                "`mac_addresses`",
+            ),
+            (
+                &["errors"],
+                AvailabilityRule::NoErrors,
+                "`errors.diagnostics`",
+            ),
+            (
+                &["errors.status"],
+                AvailabilityRule::NoErrors,
+                "`errors.status`",
+            ),
+        ];
+        for (absent, rule, field) in cases {
+            let mut json = answer();
+            for name in absent {
+                match name.split_once('.') {
+                    Some((outer, inner)) => {
+                        json[outer].as_object_mut().expect("object").remove(inner)
+                    }
+                    None => json.as_object_mut().expect("object").remove(*name),
+                };
+            }
+            let server = read(json);
+            let reason = reason_for(&server, rule)
+                .unwrap_or_else(|| panic!("{absent:?} absent: the server passed"));
+            assert!(reason.contains(field), "{absent:?}: {reason}");
+            assert!(reason.contains("unknown"), "{absent:?}: {reason}");
+        }
+        // `diagnostics` present without its status is unknown too.
+        let mut json = answer();
+        json["diagnostics"] = serde_json::json!({});
+        assert!(reason_for(&read(json), AvailabilityRule::DiagnosticsDone).is_some());
+    }
+
+    #[test]
+    fn one_of_owner_and_owner_email_is_enough_to_know_the_owner() {
+        let mut json = answer();
+        json.as_object_mut().expect("object").remove("owner");
+        assert_eq!(rejection(&read(json)), None);
+        let mut json = answer();
+        json.as_object_mut().expect("object").remove("owner_email");
+        json["owner"] = serde_json::json!({"id": 9, "email": "x@example.com"});
+        assert_eq!(
+            reason_for(&read(json), AvailabilityRule::NoOwner).as_deref(),
+            Some("owned by x@example.com")
+        );
+    }
+
+    #[test]
+    fn ignored_errors_need_no_errors_field() {
+        let mut json = answer();
+        json.as_object_mut().expect("object").remove("errors");
+        let server = read(json);
+        assert!(classify(&server, &macs_of(std::slice::from_ref(&server)), true).is_ok());
+    }
+
+    #[test]
+    fn the_ownership_guard_refuses_an_unknown_owner_or_notes() {
+        let holder = Holder {
+            item: 4,
+            email: "client@example.com".into(),
+        };
+        for absent in [&["owner", "owner_email"][..], &["notes"][..]] {
+            let mut json = answer();
+            json["owner"] = serde_json::json!({"id": 57, "email": "client@example.com"});
+            json["owner_email"] = serde_json::json!("client@example.com");
+            json["notes"] = serde_json::json!("billmgr-item:4");
+            assert!(ownership::ownership(&read(json.clone()), &holder).is_ok());
+            for name in absent {
+                json.as_object_mut().expect("object").remove(*name);
+            }
+            let refusal = ownership::ownership(&read(json), &holder).expect_err("refused");
+            assert!(refusal.reason.contains("unknown"), "{refusal}");
+        }
+    }
+
     #[test]
     fn a_healthy_server_passes_every_rule() {
         let server = available(1);
@@ -575,7 +757,7 @@ mod tests {
         );
         let mut by_id = available(1);
         by_id.owner = Some(DciOwner {
-            id: 57,
+            id: Some(57),
             email: String::new(),
         });
         assert_eq!(
@@ -647,20 +829,20 @@ mod tests {
     fn rule_3_last_operation_ok_canceled_or_none() {
         let mut server = available(1);
         for status in [OperationStatus::Ok, OperationStatus::Canceled] {
-            server.operation = Some(operation(88, "os_install", status));
+            server.operation = Some(operation(88, status));
             assert_eq!(rejection(&server), None);
         }
-        server.operation = Some(operation(88, "os_install", OperationStatus::Failed));
+        server.operation = Some(operation(88, OperationStatus::Failed));
         assert_eq!(
             reason_for(&server, AvailabilityRule::LastOperationOk).as_deref(),
-            Some("last operation os_install failed")
+            Some("last operation 88 failed")
         );
-        server.operation = Some(operation(89, "diagnostics", OperationStatus::Running));
+        server.operation = Some(operation(89, OperationStatus::Running));
         assert_eq!(
             reason_for(&server, AvailabilityRule::LastOperationOk).as_deref(),
-            Some("last operation diagnostics running")
+            Some("last operation 89 running")
         );
-        server.operation = Some(operation(90, "", OperationStatus::Unknown));
+        server.operation = Some(operation(90, OperationStatus::Unknown));
         assert_eq!(
             reason_for(&server, AvailabilityRule::LastOperationOk).as_deref(),
             Some("last operation 90 in an unknown state")
@@ -797,7 +979,7 @@ mod tests {
         servers[6].errors.status = vec![error("psu")];
         servers[7].owner_email = Some("b@example.com".into());
         servers[7].rack = Some(RackRef {
-            id: 9,
+            id: Some(9),
             name: "R09".into(),
         });
         let macs = macs_of(&servers);

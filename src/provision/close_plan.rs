@@ -16,8 +16,8 @@
 use std::fmt;
 
 use super::ownership::{self, Holder, ItemNote, NotOwned, NoteStage, not_owned};
-use super::server_state::{self, DIAGNOSTICS, id_list};
-use crate::dci::api::{Operation, OperationStatus, PortStatus, PowerStatus, Server};
+use super::server_state::{self, id_list};
+use crate::dci::api::{Needed, Operation, OperationStatus, PortStatus, PowerStatus, Server};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseStep {
@@ -90,6 +90,10 @@ pub fn close_plan(server: Option<&Server>, holder: &Holder) -> Result<Vec<CloseS
         return Ok(vec![CloseStep::ReportClosed]);
     };
     let owned = ownership::owned_by_holder(server, holder)?;
+    ownership::unknown(server, Needed::Notes)?;
+    // The wipe is told from the last operation and maintenance mode: both must be known.
+    ownership::unknown(server, Needed::Operation)?;
+    ownership::unknown(server, Needed::MaintenanceMode)?;
     if !owned && ItemNote::read(&server.notes).is_none() {
         return Ok(vec![CloseStep::ReportClosed]);
     }
@@ -113,14 +117,10 @@ pub fn close_plan(server: Option<&Server>, holder: &Holder) -> Result<Vec<CloseS
     }
     let wipe = match (stage, server.operation.as_ref()) {
         (_, Some(op)) if stage.wipe_operation() == Some(op.id) => Wipe::of(op),
-        // Asked for, but the id never reached the notes (a kill): the diagnostics run newer
-        // than the request is the wipe. In no other stage is an unrecorded run adopted, so
-        // diagnostics staff start to check the disks never count as a wipe.
-        (NoteStage::WipeRequested { after }, Some(op))
-            if op.kind == DIAGNOSTICS && op.id != after =>
-        {
-            Wipe::of(op)
-        }
+        // Only a recorded id is the wipe. Asked for, but the id never reached the notes (a
+        // kill): DCImanager's operations carry no type, so the newer run cannot be told from
+        // one staff started; it is stopped (if running) and the wipe is done again. A second
+        // wipe costs time; taking another operation for the wipe could sell unwiped disks.
         _ => Wipe::ToDo,
     };
     match wipe {
@@ -232,7 +232,7 @@ mod tests {
         let mut server = owned(1, "client@example.com", 42);
         server.power_status = PowerStatus::Off;
         server.switch_connection[0].admin_status = PortStatus::Down;
-        server.operation = Some(operation(89, "os_install", OperationStatus::Running));
+        server.operation = Some(operation(89, OperationStatus::Running));
         server.ip.push(ip(902, "2001:db8::1", IpFamily::Ipv6));
         assert_eq!(
             plan(&server),
@@ -326,85 +326,43 @@ mod tests {
         // The last operation when the close began was that run.
         let mut server = released();
         server.notes = "billmgr-item:42 closing after:70".into();
-        server.operation = Some(operation(70, "diagnostics", OperationStatus::Ok));
+        server.operation = Some(operation(70, OperationStatus::Ok));
         assert_eq!(plan(&server), redo);
         // Notes without the record (edited by hand): a finished run cannot be told apart.
         server.notes = "billmgr-item:42 closing".into();
-        server.operation = Some(operation(90, "diagnostics", OperationStatus::Ok));
+        server.operation = Some(operation(90, OperationStatus::Ok));
         assert_eq!(plan(&server), redo);
     }
 
+    /// Operations carry no type, so a run newer than the request cannot be told from one staff
+    /// started: it is never taken for the wipe, and the wipe is done again.
     #[test]
-    fn a_wipe_killed_before_it_was_recorded_is_not_repeated() {
+    fn a_wipe_killed_before_it_was_recorded_is_done_again() {
         let mut server = released();
         server.notes = "billmgr-item:42 closing wipe after:88".into();
-        server.operation = Some(operation(90, "diagnostics", OperationStatus::Ok));
+        server.operation = Some(operation(90, OperationStatus::Ok));
         assert_eq!(
             plan(&server),
             Ok(vec![
-                PowerOff,
-                DisablePorts(vec![11]),
-                ClearNotes,
-                ReportClosed
-            ])
-        );
-        // It failed meanwhile: wipe again.
-        server.operation = Some(operation(90, "diagnostics", OperationStatus::Failed));
-        assert_eq!(plan(&server).map(|steps| steps[0].clone()), Ok(Diagnostics));
-        // Diagnostics newer than the close's start, but before it asked for its wipe, are
-        // somebody else's (staff checking the disks): the close wipes itself.
-        let mut staff = released();
-        staff.operation = Some(operation(90, "diagnostics", OperationStatus::Ok));
-        assert_eq!(
-            plan(&staff).map(|steps| steps.contains(&Diagnostics)),
-            Ok(true)
-        );
-        staff.operation = Some(operation(90, "diagnostics", OperationStatus::Running));
-        assert_eq!(
-            plan(&staff).map(|steps| steps[..2].to_vec()),
-            Ok(vec![StopOperation, Diagnostics])
-        );
-        // After a failed wipe, staff's diagnostics are not the wipe either.
-        let mut after_failure = released();
-        after_failure.notes = wipe_failed_note(42, 90, "diagnostics failed");
-        after_failure.operation = Some(operation(95, "diagnostics", OperationStatus::Running));
-        assert_eq!(
-            plan(&after_failure).map(|steps| steps.contains(&Diagnostics)),
-            Ok(true)
-        );
-    }
-
-    #[test]
-    fn resume_while_the_recorded_wipe_runs() {
-        let mut server = released();
-        server.notes = "billmgr-item:42 closing diagnostics:90".into();
-        server.operation = Some(operation(90, "diagnostics", OperationStatus::Running));
-        assert_eq!(
-            plan(&server),
-            Ok(vec![
+                Diagnostics,
                 WaitDiagnostics,
                 PowerOff,
                 DisablePorts(vec![11]),
                 ClearNotes,
-                ReportClosed
+                ReportClosed,
             ])
         );
-    }
-
-    #[test]
-    fn resume_when_killed_before_recording_the_wipe() {
-        let mut server = released();
-        server.notes = "billmgr-item:42 closing wipe after:88".into();
-        server.operation = Some(operation(90, "diagnostics", OperationStatus::Running));
+        server.operation = Some(operation(90, OperationStatus::Running));
         assert_eq!(
             plan(&server),
             Ok(vec![
-                MarkDiagnostics(90),
+                StopOperation,
+                Diagnostics,
                 WaitDiagnostics,
                 PowerOff,
                 DisablePorts(vec![11]),
                 ClearNotes,
-                ReportClosed
+                ReportClosed,
             ])
         );
     }
@@ -413,7 +371,7 @@ mod tests {
     fn resume_after_the_wipe_finished() {
         let mut server = released();
         server.notes = "billmgr-item:42 closing diagnostics:90".into();
-        server.operation = Some(operation(90, "diagnostics", OperationStatus::Ok));
+        server.operation = Some(operation(90, OperationStatus::Ok));
         assert_eq!(
             plan(&server),
             Ok(vec![
@@ -445,7 +403,7 @@ mod tests {
         let mut server = released();
         server.notes = wipe_failed_note(42, 90, "diagnostics failed: disk sdb");
         server.maintenance_mode = true;
-        server.operation = Some(operation(90, "diagnostics", OperationStatus::Failed));
+        server.operation = Some(operation(90, OperationStatus::Failed));
         server.power_status = PowerStatus::Off;
         assert_eq!(
             plan(&server),
@@ -467,7 +425,7 @@ mod tests {
         let mut server = released();
         server.notes = wipe_failed_note(42, 90, "diagnostics did not finish in 10800 s");
         server.maintenance_mode = true;
-        server.operation = Some(operation(90, "diagnostics", OperationStatus::Running));
+        server.operation = Some(operation(90, OperationStatus::Running));
         assert_eq!(
             plan(&server),
             Ok(vec![

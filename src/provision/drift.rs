@@ -1082,7 +1082,7 @@ mod tests {
     fn an_owner_without_e_mail_is_not_taken_for_a_customer() {
         let mut anonymous = owned(1, "", 0);
         anonymous.owner = Some(Owner {
-            id: 5,
+            id: Some(5),
             email: String::new(),
         });
         anonymous.notes = String::new();

@@ -10,8 +10,6 @@
 
 use crate::dci::api::{OperationStatus, Server};
 
-use super::server_state::OS_INSTALL;
-
 /// The item param holding the record.
 pub const PARAM: &str = "install_operation";
 
@@ -96,7 +94,9 @@ pub fn install_state(server: &Server, record: InstallRecord, template: &str) -> 
     let ours = match record {
         InstallRecord::NotStarted => None,
         InstallRecord::Requested { previous_operation } => {
-            last.filter(|op| op.kind == OS_INSTALL && op.id != previous_operation)
+            // Operations carry no type: on the item's server, the operation newer than the one
+            // before the request is the install the module asked for.
+            last.filter(|op| op.id != previous_operation)
         }
         InstallRecord::Started { operation } => match last {
             Some(op) if op.id == operation => Some(op),
@@ -176,12 +176,12 @@ mod tests {
     fn a_request_killed_before_its_id_was_saved_is_recognised() {
         let mut server = owned(1, "client@example.com", 42);
         let requested = InstallRecord::requested_on(&server);
-        server.operation = Some(operation(90, "os_install", OperationStatus::Running));
+        server.operation = Some(operation(90, OperationStatus::Running));
         assert_eq!(
             install_state(&server, requested, "Debian-12"),
             InstallState::Running { operation: 90 }
         );
-        server.operation = Some(operation(90, "os_install", OperationStatus::Ok));
+        server.operation = Some(operation(90, OperationStatus::Ok));
         assert_eq!(
             install_state(&server, requested, "Debian-12"),
             InstallState::Done { operation: 90 }
@@ -192,7 +192,7 @@ mod tests {
     fn started_install_states() {
         let mut server = owned(1, "client@example.com", 42);
         let started = InstallRecord::Started { operation: 90 };
-        server.operation = Some(operation(90, "os_install", OperationStatus::Failed));
+        server.operation = Some(operation(90, OperationStatus::Failed));
         assert_eq!(
             install_state(&server, started, "Debian-12"),
             InstallState::Failed {
@@ -200,7 +200,7 @@ mod tests {
                 status: OperationStatus::Failed
             }
         );
-        server.operation = Some(operation(95, "power", OperationStatus::Ok));
+        server.operation = Some(operation(95, OperationStatus::Ok));
         assert_eq!(
             install_state(&server, started, "Debian-12"),
             InstallState::Done { operation: 90 }

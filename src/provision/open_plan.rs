@@ -272,7 +272,7 @@ mod tests {
     #[test]
     fn a_running_install_is_only_waited_for() {
         let mut server = owned(1, "client@example.com", 42);
-        server.operation = Some(operation(89, "os_install", OperationStatus::Running));
+        server.operation = Some(operation(89, OperationStatus::Running));
         server.power_status = PowerStatus::Off;
         assert_eq!(plan_started(&server, 1), Ok(vec![WaitInstall, Finish]));
     }
@@ -289,7 +289,7 @@ mod tests {
     #[test]
     fn a_finished_install_is_never_repeated() {
         let mut server = owned(1, "client@example.com", 42);
-        server.operation = Some(operation(89, "os_install", OperationStatus::Ok));
+        server.operation = Some(operation(89, OperationStatus::Ok));
         assert_eq!(plan_started(&server, 1), Ok(vec![Finish]));
         // Ports brought down and power off in the meantime are fixed, without a reinstall.
         server.power_status = PowerStatus::Off;
@@ -305,7 +305,7 @@ mod tests {
     #[test]
     fn a_failed_install_of_ours_is_released() {
         let mut failed = owned(1, "client@example.com", 42);
-        failed.operation = Some(operation(89, "os_install", OperationStatus::Failed));
+        failed.operation = Some(operation(89, OperationStatus::Failed));
         assert_eq!(plan_started(&failed, 1), Ok(vec![InstallFailed]));
         // A failure of somebody else's earlier install is not ours: install afresh.
         assert_eq!(
@@ -319,7 +319,7 @@ mod tests {
         let mut server = owned(1, "client@example.com", 42);
         server.ip.clear();
         server.os_template = None;
-        server.operation = Some(operation(90, "diagnostics", OperationStatus::Running));
+        server.operation = Some(operation(90, OperationStatus::Running));
         assert_eq!(
             plan(&server, Some(1), 1, 0),
             Ok(vec![

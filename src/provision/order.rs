@@ -8,6 +8,7 @@
 use std::fmt;
 
 use super::label::{Configuration, LabelError};
+use super::pool::Addresses;
 
 /// One addon value of the item, as BILLmanager computes it (spec §4): keyed by the pricelist's
 /// intname, the value as text, and the intname of its measure when it has one.
@@ -82,6 +83,16 @@ pub struct Order {
     pub ip_v4: u32,
     /// Addon `ipv6`: IPv6 addresses to give, 0 when not ordered.
     pub ip_v6: u32,
+}
+
+impl Order {
+    /// What the server is to get from its pool.
+    pub fn addresses(&self) -> Addresses {
+        Addresses {
+            ipv4: self.ip_v4,
+            ipv6: self.ip_v6,
+        }
+    }
 }
 
 /// The tariff param value that marks a tariff built from addons.

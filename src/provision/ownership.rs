@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use crate::dci::api::Server;
+use crate::dci::api::{Needed, Server};
 
 /// The BILLmanager side of a claim: the item (service) and its customer's e-mail, which is the
 /// e-mail of the customer's DCImanager user.
@@ -177,6 +177,9 @@ pub fn owner_email(server: &Server) -> Option<&str> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotOwned {
     pub reason: String,
+    /// The field DCImanager's answer left out, when that is why: not a question of who holds
+    /// the server for staff to settle, but an answer that differs from the contract.
+    pub unknown: Option<Needed>,
 }
 
 impl fmt::Display for NotOwned {
@@ -190,6 +193,7 @@ impl std::error::Error for NotOwned {}
 pub(crate) fn not_owned(reason: impl Into<String>) -> NotOwned {
     NotOwned {
         reason: reason.into(),
+        unknown: None,
     }
 }
 
@@ -210,7 +214,10 @@ pub fn ownership(server: &Server, holder: &Holder) -> Result<(), NotOwned> {
 
 /// `true` when the holder's user owns the server, `false` when nobody does, an error when
 /// someone else does.
+/// An owner DCImanager's answer does not carry is unknown, never "nobody" (unknown is not
+/// safe): the guard refuses.
 pub(crate) fn owned_by_holder(server: &Server, holder: &Holder) -> Result<bool, NotOwned> {
+    unknown(server, Needed::Owner)?;
     match owner_email(server) {
         None => Ok(false),
         Some(email) if email.eq_ignore_ascii_case(holder.email.trim()) => Ok(true),
@@ -223,6 +230,7 @@ pub(crate) fn owned_by_holder(server: &Server, holder: &Holder) -> Result<bool, 
 
 /// The server's mark, required to name `item`.
 pub(crate) fn note_of_item(server: &Server, item: u64) -> Result<ItemNote, NotOwned> {
+    unknown(server, Needed::Notes)?;
     match ItemNote::read(&server.notes) {
         Some(note) if note.item == item => Ok(note),
         Some(note) => Err(not_owned(format!(
@@ -235,6 +243,17 @@ pub(crate) fn note_of_item(server: &Server, item: u64) -> Result<ItemNote, NotOw
             item_note(item),
             server.notes
         ))),
+    }
+}
+
+/// The guard's refusal of a server whose answer lacks `field`.
+pub(crate) fn unknown(server: &Server, field: Needed) -> Result<(), NotOwned> {
+    match server.unknown.contains(field) {
+        true => Err(NotOwned {
+            reason: format!("server {}: {}", server.name, field.reason()),
+            unknown: Some(field),
+        }),
+        false => Ok(()),
     }
 }
 
@@ -319,7 +338,7 @@ mod tests {
         server.owner_email = Some("client@example.com".into());
         assert_eq!(ownership(&server, &holder()), Ok(()));
         server.owner = Some(Owner {
-            id: 5,
+            id: Some(5),
             email: String::new(),
         });
         server.owner_email = None;

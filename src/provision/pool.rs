@@ -57,10 +57,27 @@ impl PoolChoice {
     }
 }
 
+/// The addresses a server is to get from its pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Addresses {
+    pub ipv4: u32,
+    pub ipv6: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PoolError {
-    /// No link of the chain gives a usable pool.
-    NoPool { chain: Vec<PoolLink> },
+    /// No link of the chain gives a usable pool; `unknown` when the chain stopped at a link
+    /// DCImanager's answer left undecided.
+    NoPool { chain: Vec<PoolLink>, unknown: bool },
+    /// The chosen pool has fewer free IPv4 addresses than the server is to get: refused before
+    /// any server is claimed, rather than by DCImanager after.
+    TooFew {
+        pool: u64,
+        name: String,
+        free: u64,
+        wanted: u32,
+        chain: Vec<PoolLink>,
+    },
     /// IPv6 is ordered, but the pool chosen for IPv4 has none.
     NoIpv6 {
         pool: u64,
@@ -72,10 +89,35 @@ pub enum PoolError {
 impl fmt::Display for PoolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PoolError::NoPool { chain } => write!(
+            PoolError::NoPool {
+                chain,
+                unknown: true,
+            } => write!(
+                f,
+                "no IP pool is chosen because DCImanager's answer lacks what the choice needs ({}); this \
+                 DCImanager differs from the API the module expects: compare its answer with README, \
+                 'API assumptions'",
+                explain(chain)
+            ),
+            PoolError::NoPool {
+                chain,
+                unknown: false,
+            } => write!(
                 f,
                 "no IP pool can serve the server ({}); set a rack or location pool, or add a pool named 'public', \
                  and list it among the allocation pools",
+                explain(chain)
+            ),
+            PoolError::TooFew {
+                pool,
+                name,
+                free,
+                wanted,
+                chain,
+            } => write!(
+                f,
+                "pool {pool} '{name}' has {free} free IPv4 addresses and the order needs {wanted} ({}); \
+                 add addresses to the pool, or check the item's IPv4 add-on",
                 explain(chain)
             ),
             PoolError::NoIpv6 { pool, name, chain } => write!(
@@ -96,74 +138,48 @@ fn explain(chain: &[PoolLink]) -> String {
 }
 
 /// Chooses the pool for a server in `rack` (`None` when it has none) of `location`.
+///
+/// Unknown is not safe (README Decisions): a link whose pool DCImanager's answer does not give
+/// (no `ippool` at all), a pool whose families are not given, or pool settings without an
+/// `allocation` list end the chain with no pool, because a later link only applies once the
+/// earlier one is known to give none, and a pool's fitness cannot be assumed.
 pub fn choose_pool(
     rack: Option<&Rack>,
     location: &Location,
     pools: &[IpPool],
     settings: &PoolSettings,
-    want_ipv6: bool,
+    wanted: Addresses,
 ) -> Result<PoolChoice, PoolError> {
     let mut chain = Vec::new();
-    let mut chosen = None;
-    match rack {
-        None => chain.push(PoolLink {
-            source: PoolSource::Rack,
-            pool: None,
-            verdict: "the server is in no rack".into(),
-        }),
-        Some(rack) => {
-            chosen = judge(
-                PoolSource::Rack,
-                &format!("rack {}", rack.name),
-                rack.ippool,
-                pools,
-                settings,
-                &mut chain,
-            );
-        }
-    }
-    if chosen.is_none() {
-        let owner = named("location", location.id, &location.name);
-        chosen = judge(
-            PoolSource::Location,
-            &owner,
-            location.ippool,
-            pools,
-            settings,
-            &mut chain,
-        );
-    }
-    if chosen.is_none() {
-        let mut public: Vec<&IpPool> = pools
-            .iter()
-            .filter(|pool| pool.name.to_ascii_lowercase().contains("public"))
-            .collect();
-        public.sort_by_key(|pool| pool.id);
-        if public.is_empty() {
-            chain.push(PoolLink {
-                source: PoolSource::Public,
-                pool: None,
-                verdict: "no pool name contains 'public'".into(),
+    let (pool, source) = match walk(rack, location, pools, settings, &mut chain) {
+        Ok(Some(chosen)) => chosen,
+        Ok(None) => {
+            return Err(PoolError::NoPool {
+                chain,
+                unknown: false,
             });
         }
-        chosen = public.into_iter().find_map(|pool| {
-            judge(
-                PoolSource::Public,
-                "",
-                Some(pool.id),
-                pools,
-                settings,
-                &mut chain,
-            )
-        });
-    }
-    let Some((pool, source)) = chosen else {
-        return Err(PoolError::NoPool { chain });
+        Err(Undecided) => {
+            return Err(PoolError::NoPool {
+                chain,
+                unknown: true,
+            });
+        }
     };
-    if want_ipv6 && !pool.families.contains(&IpFamily::Ipv6) {
+    let families = pool.families.as_deref().unwrap_or_default();
+    if wanted.ipv6 > 0 && !families.contains(&IpFamily::Ipv6) {
         return Err(PoolError::NoIpv6 {
             pool: pool.id,
             name: pool.name.clone(),
+            chain,
+        });
+    }
+    if let Some(free) = pool.free_ipv4.filter(|free| *free < u64::from(wanted.ipv4)) {
+        return Err(PoolError::TooFew {
+            pool: pool.id,
+            name: pool.name.clone(),
+            free,
+            wanted: wanted.ipv4,
             chain,
         });
     }
@@ -172,6 +188,81 @@ pub fn choose_pool(
         source,
         chain,
     })
+}
+
+/// A link of the chain could not be judged from DCImanager's answer.
+struct Undecided;
+
+/// The chain of spec §5, link by link, recording each verdict; `None` when no link gives a pool.
+fn walk<'a>(
+    rack: Option<&Rack>,
+    location: &Location,
+    pools: &'a [IpPool],
+    settings: &PoolSettings,
+    chain: &mut Vec<PoolLink>,
+) -> Result<Option<(&'a IpPool, PoolSource)>, Undecided> {
+    match rack {
+        None => chain.push(PoolLink {
+            source: PoolSource::Rack,
+            pool: None,
+            verdict: "the server is in no rack".into(),
+        }),
+        Some(rack) => {
+            let owner = format!("rack {}", rack.name);
+            match judge(
+                PoolSource::Rack,
+                &owner,
+                rack.ippool,
+                pools,
+                settings,
+                chain,
+            ) {
+                Link::Chosen(pool) => return Ok(Some((pool, PoolSource::Rack))),
+                Link::Unknown => return Err(Undecided),
+                Link::Next => {}
+            }
+        }
+    }
+    let owner = named("location", location.id, &location.name);
+    match judge(
+        PoolSource::Location,
+        &owner,
+        location.ippool,
+        pools,
+        settings,
+        chain,
+    ) {
+        Link::Chosen(pool) => return Ok(Some((pool, PoolSource::Location))),
+        Link::Unknown => return Err(Undecided),
+        Link::Next => {}
+    }
+    let mut public: Vec<&IpPool> = pools
+        .iter()
+        .filter(|pool| pool.name.to_ascii_lowercase().contains("public"))
+        .collect();
+    public.sort_by_key(|pool| pool.id);
+    if public.is_empty() {
+        chain.push(PoolLink {
+            source: PoolSource::Public,
+            pool: None,
+            verdict: "no pool name contains 'public'".into(),
+        });
+    }
+    for pool in public {
+        match judge(
+            PoolSource::Public,
+            "",
+            Some(Some(pool.id)),
+            pools,
+            settings,
+            chain,
+        ) {
+            Link::Chosen(pool) => return Ok(Some((pool, PoolSource::Public))),
+            Link::Unknown => return Err(Undecided),
+            Link::Next => {}
+        }
+    }
+    Ok(None)
 }
 
 /// `rack R07`, or `rack 7` when it has no name.
@@ -183,50 +274,106 @@ fn named(kind: &str, id: u64, name: &str) -> String {
     }
 }
 
-/// Judges one link, records its verdict, and gives the pool when it is usable.
+/// What one link of the chain gives.
+enum Link<'a> {
+    Chosen(&'a IpPool),
+    /// Known to give no usable pool: the next link is judged.
+    Next,
+    /// Not judged: an input is missing from DCImanager's answer, and the chain stops.
+    Unknown,
+}
+
+/// Judges one link (`pool_id` is `None` when the answer has no `ippool`, `Some(None)` for none)
+/// and records its verdict.
 fn judge<'a>(
     source: PoolSource,
     owner: &str,
-    pool_id: Option<u64>,
+    pool_id: Option<Option<u64>>,
     pools: &'a [IpPool],
     settings: &PoolSettings,
     chain: &mut Vec<PoolLink>,
-) -> Option<(&'a IpPool, PoolSource)> {
-    let (verdict, usable) = match pool_id {
-        None => (format!("{owner} has no pool"), None),
-        Some(id) => match pools.iter().find(|pool| pool.id == id) {
-            None => (format!("pool {id} does not exist"), None),
-            Some(pool) if !settings.allocation.contains(&id) => (
+) -> Link<'a> {
+    let (verdict, link) = match pool_id {
+        None => (
+            format!("{owner}'s pool unknown: DCImanager's answer has no `ippool`"),
+            Link::Unknown,
+        ),
+        Some(None) => (format!("{owner} has no pool"), Link::Next),
+        Some(Some(id)) => match (
+            pools.iter().find(|pool| pool.id == id),
+            &settings.allocation,
+        ) {
+            (None, _) => (format!("pool {id} does not exist"), Link::Next),
+            (Some(_), None) => (
+                "allocation pools unknown: DCImanager's pool settings have no `allocation`".into(),
+                Link::Unknown,
+            ),
+            (Some(pool), Some(allocation)) if !allocation.contains(&id) => (
                 format!("pool {id} '{}' is not an allocation pool", pool.name),
-                None,
+                Link::Next,
             ),
-            Some(pool) if !pool.families.contains(&IpFamily::Ipv4) => {
-                (format!("pool {id} '{}' has no IPv4", pool.name), None)
-            }
-            Some(pool) => (
-                format!("pool {id} '{}' chosen", pool.name),
-                Some((pool, source)),
-            ),
+            (Some(pool), Some(_)) => match &pool.families {
+                None => (
+                    format!(
+                        "pool {id} '{}': address families unknown, DCImanager's pool has no `families`",
+                        pool.name
+                    ),
+                    Link::Unknown,
+                ),
+                Some(families) if !families.contains(&IpFamily::Ipv4) => {
+                    (format!("pool {id} '{}' has no IPv4", pool.name), Link::Next)
+                }
+                Some(_) => (
+                    format!("pool {id} '{}' chosen", pool.name),
+                    Link::Chosen(pool),
+                ),
+            },
         },
     };
     chain.push(PoolLink {
         source,
-        pool: pool_id,
+        pool: pool_id.flatten(),
         verdict,
     });
-    usable
+    link
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const ONE: Addresses = Addresses { ipv4: 1, ipv6: 0 };
+
+    #[test]
+    fn a_pool_with_too_few_free_addresses_is_refused_before_any_claim() {
+        let mut listed = pools();
+        listed[1].free_ipv4 = Some(3);
+        let wanted = Addresses { ipv4: 4, ipv6: 0 };
+        let result = choose_pool(None, &location(Some(2)), &listed, &settings(&[2]), wanted);
+        assert!(
+            matches!(
+                &result,
+                Err(PoolError::TooFew {
+                    free: 3,
+                    wanted: 4,
+                    ..
+                })
+            ),
+            "{result:?}"
+        );
+        let three = Addresses { ipv4: 3, ipv6: 0 };
+        assert!(choose_pool(None, &location(Some(2)), &listed, &settings(&[2]), three).is_ok());
+        // Not told: not refused here (DCImanager refuses the addresses if it must).
+        listed[1].free_ipv4 = None;
+        assert!(choose_pool(None, &location(Some(2)), &listed, &settings(&[2]), wanted).is_ok());
+    }
+
     fn pool(id: u64, name: &str, families: &[IpFamily]) -> IpPool {
         IpPool {
             id,
             name: name.into(),
-            families: families.to_vec(),
-            free_ipv4: 100,
+            families: Some(families.to_vec()),
+            free_ipv4: Some(100),
         }
     }
 
@@ -235,7 +382,7 @@ mod tests {
             id: 7,
             name: "R07".into(),
             location_id: 3,
-            ippool,
+            ippool: Some(ippool),
         }
     }
 
@@ -243,7 +390,7 @@ mod tests {
         Location {
             id: 3,
             name: "DC-1".into(),
-            ippool,
+            ippool: Some(ippool),
         }
     }
 
@@ -261,7 +408,7 @@ mod tests {
 
     fn settings(allocation: &[u64]) -> PoolSettings {
         PoolSettings {
-            allocation: allocation.to_vec(),
+            allocation: Some(allocation.to_vec()),
             deallocation: vec![],
         }
     }
@@ -272,13 +419,17 @@ mod tests {
         allocation: &[u64],
         ipv6: bool,
     ) -> Result<PoolChoice, PoolError> {
+        let wanted = Addresses {
+            ipv4: 1,
+            ipv6: u32::from(ipv6),
+        };
         let rack = rack_pool.map(rack);
         choose_pool(
             rack.as_ref(),
             &location(location_pool),
             &pools(),
             &settings(allocation),
-            ipv6,
+            wanted,
         )
     }
 
@@ -379,9 +530,9 @@ mod tests {
         let unnamed = Location {
             id: 3,
             name: String::new(),
-            ippool: None,
+            ippool: Some(None),
         };
-        let nothing = choose_pool(None, &unnamed, &[], &settings(&[]), false);
+        let nothing = choose_pool(None, &unnamed, &[], &settings(&[]), ONE);
         assert_eq!(
             nothing.err(),
             Some(PoolError::NoPool {
@@ -401,8 +552,54 @@ mod tests {
                         pool: None,
                         verdict: "no pool name contains 'public'".into()
                     },
-                ]
+                ],
+                unknown: false,
             })
         );
+    }
+
+    /// Unknown is not safe: each input of the choice absent from DCImanager's answer stops the
+    /// chain with no pool and a reason naming the field, never a fall-through to the next link.
+    #[test]
+    fn an_unknown_input_is_never_a_pool() {
+        let unknown = |result: Result<PoolChoice, PoolError>| match result {
+            Err(err @ PoolError::NoPool { unknown: true, .. }) => err.to_string(),
+            other => panic!("expected an unknown-input refusal, got {other:?}"),
+        };
+        // The rack's pool absent: the location's pool (usable) is not taken instead.
+        let mut no_field = rack(None);
+        no_field.ippool = None;
+        let reason = unknown(choose_pool(
+            Some(&no_field),
+            &location(Some(2)),
+            &pools(),
+            &settings(&[2]),
+            ONE,
+        ));
+        assert!(reason.contains("rack R07's pool unknown"), "{reason}");
+        // The location's pool absent.
+        let mut dc = location(Some(2));
+        dc.ippool = None;
+        let reason = unknown(choose_pool(None, &dc, &pools(), &settings(&[2]), ONE));
+        assert!(reason.contains("no `ippool`"), "{reason}");
+        // The allocation list absent.
+        let none = PoolSettings {
+            allocation: None,
+            deallocation: vec![],
+        };
+        let reason = unknown(choose_pool(None, &location(Some(2)), &pools(), &none, ONE));
+        assert!(reason.contains("no `allocation`"), "{reason}");
+        // A pool's families absent: neither it nor a later public pool is chosen.
+        let mut listed = pools();
+        listed[1].families = None;
+        let reason = unknown(choose_pool(
+            None,
+            &location(Some(2)),
+            &listed,
+            &settings(&[2, 3]),
+            ONE,
+        ));
+        assert!(reason.contains("no `families`"), "{reason}");
+        assert!(reason.contains("API assumptions"), "{reason}");
     }
 }

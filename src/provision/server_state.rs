@@ -5,11 +5,6 @@ use crate::dci::api::{
     Ip, IpFamily, Operation, OperationStatus, PortStatus, Server, SwitchConnection,
 };
 
-/// The operation type of an OS install (spec §3.1 `operation.type`).
-pub const OS_INSTALL: &str = "os_install";
-/// The operation type of diagnostics, which wipes the disks when started with `disk_cleanup`.
-pub const DIAGNOSTICS: &str = "diagnostics";
-
 /// The switch ports the customer's traffic goes through: every connection but the IPMI one,
 /// which staff need whatever the service's state.
 pub fn switch_ports(server: &Server) -> impl Iterator<Item = &SwitchConnection> {

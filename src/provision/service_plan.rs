@@ -231,8 +231,8 @@ pub fn sync_plan(server: Option<&Server>, item: &SyncItem) -> Vec<SyncAction> {
     }
     if let Some(operation) = server_state::running_operation(server) {
         return vec![SyncAction::Nothing(format!(
-            "operation {} {} is running",
-            operation.id, operation.kind
+            "operation {} is running",
+            operation.id
         ))];
     }
     if server.maintenance_mode {
@@ -451,10 +451,10 @@ mod tests {
     fn no_action_while_an_operation_runs_or_in_maintenance() {
         let mut server = owned(1, "client@example.com", 42);
         server.power_status = PowerStatus::Off;
-        server.operation = Some(operation(91, "os_install", OperationStatus::Running));
+        server.operation = Some(operation(91, OperationStatus::Running));
         assert_eq!(
             sync(Some(&server), ItemStatus::Active, None),
-            nothing("operation 91 os_install is running")
+            nothing("operation 91 is running")
         );
         server.operation = None;
         server.maintenance_mode = true;

@@ -17,7 +17,7 @@ pub fn available(id: u64) -> Server {
         name: format!("srv-{id}"),
         location_id: 3,
         rack: Some(RackRef {
-            id: 7,
+            id: Some(7),
             name: "R07".into(),
         }),
         configuration: Some("E5-2620-64Gb-2x1024NVMe".into()),
@@ -43,12 +43,12 @@ pub fn available(id: u64) -> Server {
 pub fn owned(id: u64, email: &str, item: u64) -> Server {
     Server {
         owner: Some(Owner {
-            id: 57,
+            id: Some(57),
             email: email.into(),
         }),
         owner_email: Some(email.into()),
         notes: format!("billmgr-item:{item}"),
-        operation: Some(operation(88, "os_install", OperationStatus::Ok)),
+        operation: Some(operation(88, OperationStatus::Ok)),
         os_template: Some(TemplateRef {
             id: 4,
             name: "Debian-12".into(),
@@ -58,12 +58,11 @@ pub fn owned(id: u64, email: &str, item: u64) -> Server {
     }
 }
 
-pub fn operation(id: u64, kind: &str, status: OperationStatus) -> Operation {
+pub fn operation(id: u64, status: OperationStatus) -> Operation {
     Operation {
         id,
-        kind: kind.into(),
         status,
-        progress: 0,
+        progress: None,
     }
 }
 

@@ -338,13 +338,14 @@ fn kill_during_the_wipe(world: &World, item: u64) -> Vec<String> {
     changes
 }
 
-/// What a rerun must not do again after a kill during the wipe.
-const DONE_BEFORE_THE_WIPE: [&str; 5] = [
+/// What a rerun must not do again after a kill during the wipe. The wipe itself may be stopped
+/// and started again: when the kill came before its id reached the notes, the rerun cannot tell
+/// DCImanager's newer operation (operations carry no type) from one staff started, and never
+/// takes an unrecorded operation for the wipe.
+const DONE_BEFORE_THE_WIPE: [&str; 3] = [
     "/switch_connection/11 {\"admin_status\":\"up\"}",
     "/power_on",
-    "/operation/stop",
     "DELETE ",
-    "/diagnostics",
 ];
 
 #[test]

@@ -35,7 +35,7 @@ fn the_customer_gets_a_key_login_url_that_works_once() {
     assert_eq!(panel.text, "DCImanager 6");
     assert_eq!(panel.attr("keyname"), Some("pmdci6"));
     let url = text("/doc/url");
-    let prefix = format!("{}/auth/key/", world.sim.base_url());
+    let prefix = format!("{}/auth/key-v4/", world.sim.base_url());
     let key = url
         .strip_prefix(&prefix)
         .unwrap_or_else(|| panic!("{url} does not start with {prefix}"));

@@ -217,8 +217,7 @@ fn reboot_during_an_install_fails_naming_the_operation() {
     let run = run(&world, "reboot", item, None);
     assert_eq!(run.error_type(), "dci_api");
     assert!(
-        run.error_value()
-            .contains("operation 90 os_install is running"),
+        run.error_value().contains("operation 90 is running"),
         "{run:#?}"
     );
     assert!(

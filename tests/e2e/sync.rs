@@ -69,7 +69,7 @@ fn nothing_is_done_while_an_operation_runs() {
     );
     assert!(world.billing_writes().is_empty());
     assert!(
-        world.log().contains("operation 95 diagnostics is running"),
+        world.log().contains("operation 95 is running"),
         "{}",
         world.log()
     );
@@ -277,7 +277,7 @@ fn a_sync_with_nothing_to_fix_costs_one_request_with_the_cached_session() {
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
-    assert_eq!(requests, ["GET /api/dci/v3/server/1"]);
+    assert_eq!(requests, ["GET /api/dci/v3/server"]);
     assert!(world.billing_writes().is_empty());
 }
 
@@ -307,9 +307,9 @@ fn an_expired_cached_session_is_renewed() {
     assert_eq!(
         requests,
         [
-            "GET /api/dci/v3/server/1 401",
+            "GET /api/dci/v3/server 401",
             "POST /api/auth/v4/public/token 200",
-            "GET /api/dci/v3/server/1 200",
+            "GET /api/dci/v3/server 200",
         ]
     );
     world.sim.clear_requests();

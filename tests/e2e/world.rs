@@ -304,7 +304,7 @@ impl World {
         self.sim
             .requests()
             .into_iter()
-            .filter(|r| r.method != "GET" && !r.path.starts_with("/api/auth/"))
+            .filter(|r| r.method != "GET" && !r.path.contains("/api/auth/"))
             .collect()
     }
 

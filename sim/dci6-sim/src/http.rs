@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tiny_http::{Header, Request, Response};
 
 use crate::error::ApiError;
@@ -24,8 +24,53 @@ use crate::world::World;
 pub struct Shared {
     world: Mutex<World>,
     faults: Mutex<FaultQueue>,
+    rewrites: Mutex<Vec<Rewrite>>,
     log: Mutex<Vec<RequestRecord>>,
     local_addr: SocketAddr,
+}
+
+/// A change to every successful GET answer under a path, for tests of an installation whose
+/// answers differ from the contract: a field left out, or given a value of another type.
+#[derive(Debug, Clone)]
+pub struct Rewrite {
+    /// The answers changed: those of GET calls whose path starts with this.
+    pub path_prefix: String,
+    /// The field, dotted for a nested one (`errors.status`); in a list answer, of each object
+    /// of `list`.
+    pub field: String,
+    /// `None`: the field is left out; `Some`: it is given this value.
+    pub value: Option<Value>,
+}
+
+impl Rewrite {
+    fn apply(&self, answer: &mut Value) {
+        match answer.get_mut("list").and_then(Value::as_array_mut) {
+            Some(objects) => objects.iter_mut().for_each(|object| self.apply_to(object)),
+            None => self.apply_to(answer),
+        }
+    }
+
+    fn apply_to(&self, object: &mut Value) {
+        let (parents, name) = match self.field.rsplit_once('.') {
+            Some((parents, name)) => (Some(parents), name),
+            None => (None, self.field.as_str()),
+        };
+        let parent = parents
+            .into_iter()
+            .flat_map(|p| p.split('.'))
+            .try_fold(object, |value, key| value.get_mut(key));
+        let Some(Value::Object(parent)) = parent else {
+            return;
+        };
+        match &self.value {
+            None => {
+                parent.remove(name);
+            }
+            Some(value) => {
+                parent.insert(name.to_owned(), value.clone());
+            }
+        }
+    }
 }
 
 /// A panic in one call must not stop the others: a poisoned lock is used as it is.
@@ -38,6 +83,7 @@ impl Shared {
         Shared {
             world: Mutex::new(world),
             faults: Mutex::new(FaultQueue::default()),
+            rewrites: Mutex::new(Vec::new()),
             log: Mutex::new(Vec::new()),
             local_addr,
         }
@@ -52,6 +98,27 @@ impl Shared {
 
     pub fn inject(&self, fault: Fault) {
         lock(&self.faults).push(fault);
+    }
+
+    pub fn rewrite(&self, rewrite: Rewrite) {
+        lock(&self.rewrites).push(rewrite);
+    }
+
+    /// `text` with the rewrites for a GET of `path` applied.
+    fn rewritten(&self, method: &str, path: &str, text: String) -> String {
+        let rewrites = lock(&self.rewrites);
+        let applying: Vec<&Rewrite> = rewrites
+            .iter()
+            .filter(|r| method == "GET" && path.starts_with(&r.path_prefix))
+            .collect();
+        if applying.is_empty() {
+            return text;
+        }
+        let Ok(mut answer) = serde_json::from_str::<Value>(&text) else {
+            return text;
+        };
+        applying.iter().for_each(|r| r.apply(&mut answer));
+        answer.to_string()
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
@@ -128,7 +195,7 @@ fn handle(mut request: Request, shared: &Shared) {
         Ok(_) => dispatch(&request, &method, raw_path, raw_query, &body, shared),
     };
     let (status, text) = match outcome {
-        Ok(text) => (200, text),
+        Ok(text) => (200, shared.rewritten(&method, raw_path, text)),
         Err(error) => (error.status, error.body().to_string()),
     };
     answer(request, record, shared, status, &text);

@@ -49,6 +49,7 @@ use serde_json::Value;
 pub use crate::actions::RIVAL_EMAIL;
 pub use crate::addresses::Family;
 pub use crate::faults::Fault;
+pub use crate::http::Rewrite;
 pub use crate::inventory::{
     AdminAccount, Inventory, IpSpec, NamedRef, OperationSpec, OperationType, OwnerRef, PoolSpec,
     ServerSpec, UserSpec,
@@ -154,6 +155,11 @@ impl SimHandle {
 
     pub fn inject(&self, fault: Fault) {
         self.shared.inject(fault);
+    }
+
+    /// From now on, every successful GET answer under `rewrite.path_prefix` is changed.
+    pub fn rewrite(&self, rewrite: Rewrite) {
+        self.shared.rewrite(rewrite);
     }
 
     /// Every call of the contract answered so far, in order.
