@@ -346,7 +346,10 @@ fn edit_form_uses_the_stored_password_and_never_breaks() {
     assert!(!world.log().contains(crate::world::ADMIN_PASSWORD));
 
     // DCImanager down or the password wrong: the same form back, the reason in the log.
-    for (url, password) in [(dead_url(), ""), (url.clone(), "wrong-pass")] {
+    let down = dead_url();
+    for (url, password) in [(down.clone(), ""), (url.clone(), "wrong-pass")] {
+        // The saved module's DCImanager is the one that is down.
+        set_module_url(&world, &url);
         let form = connection_form("processing.edit", Some(world.module), &url, password);
         let run = tune_connection(&world, &form);
         run.assert_ok();
@@ -362,6 +365,23 @@ fn edit_form_uses_the_stored_password_and_never_breaks() {
         );
     }
     assert_eq!(tune_connection(&world, "not a form").error_type(), "usage");
+
+    // A URL typed but not saved never gets the stored password: no login is tried.
+    let typed = url.replace("127.0.0.1", "localhost");
+    assert_ne!(typed, url);
+    world.sim.clear_requests();
+    let run = tune_connection(
+        &world,
+        &connection_form("processing.edit", Some(world.module), &typed, ""),
+    );
+    run.assert_ok();
+    let els = elements(&run.stdout).expect("well-formed");
+    assert!(els.iter().all(|e| e.name != "slist"), "{run:#?}");
+    assert!(
+        world.sim.requests().is_empty(),
+        "{:#?}",
+        world.sim.requests()
+    );
 }
 
 #[test]
