@@ -40,13 +40,15 @@ const TAIL_LINES: usize = 100;
 const TAIL_BYTES: usize = 32 * 1024;
 
 /// The parts of the module a `debug.conf` line `pmdci6.<part> N` can name, with the code each
-/// covers (a log record's target starts with it). Code in none of them (the command line, the
-/// commands' own lines, locks, the key) logs at the module's level.
-pub const PARTS: &[(&str, &str)] = &[
-    ("dci", "pmdci6::dci"),
-    ("mgrctl", "pmdci6::billmgr::mgrctl"),
-    ("db", "pmdci6::billmgr::db"),
-    ("plan", "pmdci6::provision"),
+/// covers (a log record's target starts with one of them). `plan` is what the module decides
+/// and does step by step: the commands (every step of a plan is logged there) and the pure core.
+/// Code in none of them (the command line and the run's start and end, locks, the key, the log
+/// itself) logs at the module's level.
+pub const PARTS: &[(&str, &[&str])] = &[
+    ("dci", &["pmdci6::dci"]),
+    ("mgrctl", &["pmdci6::billmgr::mgrctl"]),
+    ("db", &["pmdci6::billmgr::db"]),
+    ("plan", &["pmdci6::commands", "pmdci6::provision"]),
 ];
 
 /// Installs the logger for the whole process. Messages from other crates (HTTP, MySQL) are kept
@@ -210,9 +212,9 @@ fn levels_from_debug_conf(text: &str) -> Levels {
             module = Some(level);
         } else if let Some(part) = name.strip_prefix(NAME).and_then(|n| n.strip_prefix('.')) {
             match PARTS.iter().find(|(known, _)| *known == part) {
-                Some((_, target)) => {
-                    parts.retain(|(t, _)| t != target);
-                    parts.push((target, level));
+                Some((_, targets)) => {
+                    parts.retain(|(t, _)| !targets.contains(t));
+                    parts.extend(targets.iter().map(|target| (*target, level)));
                 }
                 None => unknown_parts.push(line.trim().to_string()),
             }

@@ -27,7 +27,12 @@ pub fn run(root: &MgrRoot, module_id: u64, form: &str) -> Result<Element> {
         )
     })?;
     let mut billing = Billing::connect(root)?;
-    let options = match live_options(root, &mut billing, module_id) {
+    // A module that is missing, another binary's or badly set up is an error as for Config;
+    // only DCImanager itself failing falls back to the stored list.
+    let (module, connection) = load_module(&mut billing, module_id)?;
+    let live = module_client(root, module.id, &connection)
+        .and_then(|client| location_slist(&client, connection.location));
+    let options = match live {
         Ok(options) => options,
         Err(live) => {
             let options = stored_options(&mut billing, module_id).with_context(|| {
@@ -47,12 +52,6 @@ pub fn run(root: &MgrRoot, module_id: u64, form: &str) -> Result<Element> {
         chosen.map(|c| format!(", {c} chosen")).unwrap_or_default()
     );
     Ok(form.with_slist(options))
-}
-
-fn live_options(root: &MgrRoot, billing: &mut Billing, module_id: u64) -> Result<Element> {
-    let (module, connection) = load_module(billing, module_id)?;
-    let client = module_client(root, module.id, &connection)?;
-    location_slist(&client, connection.location)
 }
 
 /// The `slist` Config stored in `processingmodule.config`.

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
-use super::service::Billing;
+use super::service::{Billing, MODULE_NAME};
 use super::session::dci_client;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Location;
@@ -58,7 +58,7 @@ pub fn run(root: &MgrRoot, form: &str) -> Result<Element> {
         && !filled(&params, "password")
         && let Some(module) = module
     {
-        match stored_password(root, module) {
+        match stored_password(root, module, &params) {
             Ok(Some(password)) => {
                 params.insert("password".into(), password);
             }
@@ -105,13 +105,29 @@ fn locations(root: &MgrRoot, params: &BTreeMap<String, String>) -> Result<Vec<Lo
         .context("listing the locations of DCImanager")
 }
 
-/// The password BILLmanager stores for `module`, decrypted.
-fn stored_password(root: &MgrRoot, module: u64) -> Result<Option<String>> {
+/// The password BILLmanager stores for `module`, decrypted, when the form still names the
+/// module's own DCImanager and user: a password is never sent to a URL or for a user that the
+/// administrator has just typed and not saved (they type the password again then).
+fn stored_password(
+    root: &MgrRoot,
+    module: u64,
+    form: &BTreeMap<String, String>,
+) -> Result<Option<String>> {
     let mut billing = Billing::connect(root)?;
-    let module = billing.db.processing_module(module, &billing.key)?;
-    let password = module.params.get("password").cloned();
+    let stored = billing.db.processing_module(module, &billing.key)?;
+    let password = stored.params.get("password").cloned();
     if let Some(password) = &password {
         crate::billmgr::logging::register_secret(password);
+    }
+    let same = |name: &str| {
+        let typed = form.get(name).map(|v| v.trim());
+        typed.is_some() && typed == stored.params.get(name).map(|v| v.trim())
+    };
+    if stored.module != MODULE_NAME || !same("url") || !same("username") {
+        log::info!(
+            "tune_connection (edit form): the form names another DCImanager, user or module than module {module} stores; its password is not used"
+        );
+        return Ok(None);
     }
     Ok(password.filter(|p| !p.is_empty()))
 }

@@ -205,7 +205,7 @@ pub fn error_document(error_type: &str, object: &str, value: &str) -> Element {
 /// The error kept on a running operation (`runningoperation.edit errorxml=`), in the shape
 /// ISPsystem's C++ base writes it, so staff see in BILLmanager which module failed, when and
 /// why: `<doc><processingmodule date id name><error date type object value>` with the
-/// parameters of [`error_document`] and `<log>` (the run's last log lines)
+/// parameters of [`error_document`], an empty `<backtrace/>` and `<log>` (the run's last log lines)
 /// `</error></processingmodule></doc>`. `id` and `name` are the processing module's when the
 /// run knows them; without a name the element names the binary.
 pub fn running_operation_error(
@@ -236,6 +236,9 @@ pub fn running_operation_error(
             detailed
                 .attr("value", value)
                 .children(e.children.iter().cloned())
+                // The C++ base's C++ backtrace; a Rust module has none to give (the value carries
+                // the whole chain of causes), but the element is there for whoever reads it.
+                .child(Element::new("backtrace"))
                 .child(Element::new("log").text(log))
         });
     Element::new("doc").child(wrapper.children(errors))
@@ -290,7 +293,7 @@ mod tests {
             "<doc><processingmodule date=\"2026-12-03 08:00:00\" id=\"4\" name=\"DCImanager 6\">\
              <error date=\"2026-12-03 08:00:00\" type=\"no_pool\" object=\"server srv-1\" value=\"no pool\">\
              <param name=\"object\" type=\"msg\" msg=\"server srv-1\">server srv-1</param>\
-             <param name=\"value\">no pool</param><log>line 1\nline 2\n</log></error>\
+             <param name=\"value\">no pool</param><backtrace/><log>line 1\nline 2\n</log></error>\
              </processingmodule></doc>"
         );
         let anonymous = running_operation_error("d", None, None, &error, "").to_xml();

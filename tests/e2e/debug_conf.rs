@@ -30,6 +30,8 @@ struct Seen {
     mgrctl_debug: bool,
     /// The database connection (part `db`, debug).
     db_debug: bool,
+    /// What Config adds (part `plan`, info).
+    plan_info: bool,
 }
 
 fn seen(log: &str) -> Seen {
@@ -42,6 +44,7 @@ fn seen(log: &str) -> Seen {
         dci_info: has("INFO", "DCImanager GET"),
         mgrctl_debug: has("DEBUG", "mgrctl processing.setconfig answer"),
         db_debug: has("DEBUG", "connected to database"),
+        plan_info: has("INFO", "adding ostempl value"),
     }
 }
 
@@ -89,9 +92,18 @@ fn every_debug_conf_form_sets_the_level() {
         s.db_debug && s.command_info && !s.dci_info && !s.mgrctl_debug,
         "{log}"
     );
-    // `plan` is a part too (the pure core logs nothing at these levels, but the line is read).
-    let log = log_with(&world, "pmdci6.plan 9\n");
-    assert!(!log.contains("names no part"), "{log}");
+}
+
+#[test]
+fn the_plan_part_is_what_the_commands_decide_and_do() {
+    let world = World::new(
+        "debug_conf_plan",
+        customer_inventory(json!([free_server(1, 1, FIXED_LABEL)])),
+    );
+    // The first Config adds the OS templates: those lines alone at info.
+    let log = log_with(&world, "pmdci6 4\npmdci6.plan 6\n");
+    let s = seen(&log);
+    assert!(s.plan_info && !s.command_info && !s.dci_info, "{log}");
 }
 
 #[test]

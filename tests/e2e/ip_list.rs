@@ -103,6 +103,37 @@ fn open_fills_the_slots_and_a_retried_open_adds_no_second_row() {
 }
 
 #[test]
+fn an_open_resumed_after_its_wait_ran_out_fills_the_list_once_when_it_finishes() {
+    let world = World::new(
+        "ip_list_resumed",
+        inventory(json!([free_server(11, 1, FIXED_LABEL)])),
+    );
+    let item = two_address_order(&world);
+    let run = world
+        .command(&["--command", "open", "--item", &item.to_string()])
+        .env("PMDCI6_POLL_TIMEOUT", "0")
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("wait_timeout"));
+    // The addresses are given, but the service is not open yet: the list waits for it.
+    assert_eq!(server_addresses(&world.server(11)).len(), 2);
+    assert!(in_use(&world.db.service_ips(item).expect("list")).is_empty());
+    assert_eq!(calls_of(&world, "service.ip.add"), 0);
+
+    open(&world, item).assert_ok();
+    let mut listed = in_use(&world.db.service_ips(item).expect("list"));
+    listed.sort();
+    let mut expected = server_addresses(&world.server(11));
+    expected.sort();
+    assert_eq!(listed, expected);
+    // Another open of the now active service has nothing to do and adds nothing.
+    open(&world, item).assert_ok();
+    assert_eq!(calls_of(&world, "service.ip.add"), 2);
+    assert_eq!(world.db.service_ips(item).expect("list").len(), 3);
+}
+
+#[test]
 fn sync_item_makes_the_list_follow_dcimanager_and_close_empties_it() {
     let world = World::new(
         "ip_list_sync",

@@ -69,7 +69,7 @@ fn service_commands_do_nothing_in_maintenance() {
 
 #[test]
 fn features_forms_and_administrator_commands_answer_in_maintenance() {
-    let (world, _) = maintenance_world("maintenance_answers");
+    let (world, active) = maintenance_world("maintenance_answers");
     let module = world.module.to_string();
 
     let features = world.run(&["--command", "features"]);
@@ -123,6 +123,15 @@ fn features_forms_and_administrator_commands_answer_in_maintenance() {
         tariff.stdout.contains("<slist name=\"configuration\">"),
         "{tariff:#?}"
     );
+    // The customer's panel login is not a change to the service: it answers too.
+    let panel = world.run(&[
+        "--command",
+        "transition_controlpanel",
+        "--item",
+        &active.to_string(),
+    ]);
+    panel.assert_ok();
+    assert!(panel.stdout.contains("<url>"), "{panel:#?}");
     let report = world.run(&["--command", "report", "--module", &module]);
     report.assert_ok();
     assert!(report.stdout.contains("<stock"), "{report:#?}");

@@ -346,7 +346,10 @@ fn edit_form_uses_the_stored_password_and_never_breaks() {
     assert!(!world.log().contains(crate::world::ADMIN_PASSWORD));
 
     // DCImanager down or the password wrong: the same form back, the reason in the log.
-    for (url, password) in [(dead_url(), ""), (url.clone(), "wrong-pass")] {
+    let down = dead_url();
+    for (url, password) in [(down.clone(), ""), (url.clone(), "wrong-pass")] {
+        // The saved module's DCImanager is the one that is down.
+        set_module_url(&world, &url);
         let form = connection_form("processing.edit", Some(world.module), &url, password);
         let run = tune_connection(&world, &form);
         run.assert_ok();
@@ -362,4 +365,62 @@ fn edit_form_uses_the_stored_password_and_never_breaks() {
         );
     }
     assert_eq!(tune_connection(&world, "not a form").error_type(), "usage");
+
+    // A URL typed but not saved never gets the stored password: no login is tried.
+    let typed = url.replace("127.0.0.1", "localhost");
+    assert_ne!(typed, url);
+    world.sim.clear_requests();
+    let run = tune_connection(
+        &world,
+        &connection_form("processing.edit", Some(world.module), &typed, ""),
+    );
+    run.assert_ok();
+    let els = elements(&run.stdout).expect("well-formed");
+    assert!(els.iter().all(|e| e.name != "slist"), "{run:#?}");
+    assert!(
+        world.sim.requests().is_empty(),
+        "{:#?}",
+        world.sim.requests()
+    );
+}
+
+#[test]
+fn tariff_tune_of_a_missing_or_foreign_module_is_refused() {
+    let world = stock_world("tune_tariff_foreign");
+    world
+        .run(&[
+            "--command",
+            "get_server_config",
+            "--module",
+            &world.module.to_string(),
+        ])
+        .assert_ok();
+    // Another binary's module, even with a config stored, gets no options from pmdci6.
+    world
+        .db
+        .conn()
+        .exec_drop(
+            "UPDATE processingmodule SET module = 'pmvmmgr6' WHERE id = ?",
+            (world.module,),
+        )
+        .expect("module binary");
+    let run = tune(&world, &tariff_form(FIXED_LABEL));
+    assert_eq!(run.error_type(), "module_config");
+    assert!(run.error_value().contains("not by pmdci6"), "{run:#?}");
+    let missing = world.run_with_stdin(
+        &[
+            "--command",
+            "pricelist_dynamic_settings_tune",
+            "--module",
+            "424242",
+            "--itemtype",
+            "dedic",
+        ],
+        &tariff_form(FIXED_LABEL),
+    );
+    assert_eq!(missing.error_type(), "module_config");
+    assert!(
+        missing.error_value().contains("does not exist"),
+        "{missing:#?}"
+    );
 }
