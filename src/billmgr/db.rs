@@ -116,6 +116,9 @@ const DEFAULT_SOCKETS: [&str; 4] = [
     "/tmp/mysql.sock",
 ];
 
+/// An `itemstat` value: `(YYYY-MM-DD, param, value)`.
+pub type StatValue = (String, String, f64);
+
 const ITEM_SELECT: &str = "
     SELECT i.id, i.status, i.account, i.pricelist, i.processingmodule, pm.module, it.intname,
            i.period, i.parent
@@ -424,6 +427,84 @@ impl Db {
             "SELECT intname, value FROM itemparam WHERE item = ?",
             item,
         )
+    }
+
+    /// The day the item was opened (`item.opendate`), `YYYY-MM-DD`.
+    pub fn item_opened(&mut self, item: u64) -> Result<Option<String>> {
+        let rows = self.rows(
+            &format!("the opening date of item {item}"),
+            "SELECT DATE_FORMAT(opendate, '%Y-%m-%d') FROM item WHERE id = ?",
+            (item,),
+        )?;
+        Ok(rows.first().and_then(|row| cell(row, 0)))
+    }
+
+    /// The item's `itemstat` values of `params` from `since` (`YYYY-MM-DD`) on, as
+    /// `(day, param, value)`, and the last day any of them was written, however long ago.
+    pub fn item_stats(
+        &mut self,
+        item: u64,
+        params: &[&str],
+        since: &str,
+    ) -> Result<(Vec<StatValue>, Option<String>)> {
+        let what = format!("the statistics of item {item}");
+        let names = vec!["?"; params.len()].join(", ");
+        let mut values: Vec<Value> = vec![item.into()];
+        values.extend(params.iter().map(|p| Value::from(*p)));
+        let last = self.rows(
+            &what,
+            &format!(
+                "SELECT DATE_FORMAT(MAX(statdate), '%Y-%m-%d') FROM itemstat WHERE item = ? AND param IN ({names})"
+            ),
+            values.clone(),
+        )?;
+        values.push(since.into());
+        let rows = self.rows(
+            &what,
+            &format!(
+                "SELECT DATE_FORMAT(statdate, '%Y-%m-%d'), param, CAST(value AS DOUBLE) FROM itemstat
+                 WHERE item = ? AND param IN ({names}) AND statdate >= ?"
+            ),
+            values,
+        )?;
+        let written = rows
+            .iter()
+            .map(|row| {
+                Ok((
+                    required(row, 0, "itemstat.statdate")?,
+                    required(row, 1, "itemstat.param")?,
+                    required(row, 2, "itemstat.value")?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok((written, last.first().and_then(|row| cell(row, 0))))
+    }
+
+    /// Adds `(item, day, param, value, measure id)` to `itemstat` as ISPsystem's modules do (a
+    /// repeated day adds to the day's value), all rows or none.
+    pub fn add_stats(&mut self, rows: &[(u64, String, String, f64, Option<u64>)]) -> Result<()> {
+        let database = format!("database {}", self.name);
+        let failed = |err: mysql::Error| {
+            ModuleError::new(
+                ErrorKind::Database,
+                database.clone(),
+                format!("cannot write the statistics to BILLmanager's itemstat: {err}"),
+            )
+        };
+        let mut tx = self
+            .conn
+            .start_transaction(mysql::TxOpts::default())
+            .map_err(failed)?;
+        for (item, day, param, value, measure) in rows {
+            tx.exec_drop(
+                "INSERT INTO itemstat (item, statdate, param, value, measure) VALUES (?, ?, ?, ?, ?)
+                 ON DUPLICATE KEY UPDATE value = value + VALUES(value)",
+                (item, day, param, value, measure),
+            )
+            .map_err(failed)?;
+        }
+        tx.commit().map_err(failed)?;
+        Ok(())
     }
 
     /// The item's crypted params (`itemcryptedparam`), decrypted.

@@ -17,6 +17,7 @@ use env_logger::{Builder, Logger, Target};
 use log::{Level, LevelFilter};
 
 use super::paths::MgrRoot;
+use crate::provision::calendar::Day;
 
 /// The module's name in log lines and in `debug.conf`.
 const NAME: &str = "pmdci6";
@@ -296,19 +297,10 @@ fn days_and_seconds(now: SystemTime) -> (u64, u64) {
     (secs / 86_400, secs % 86_400)
 }
 
-/// Year, month (1..=12) and day of the month of a day count since 1970-01-01, by Howard
-/// Hinnant's `civil_from_days` algorithm (proleptic Gregorian calendar).
+/// Year, month (1..=12) and day of the month of a day count since 1970-01-01.
 fn civil_date(days_since_epoch: u64) -> (u64, usize, u64) {
-    let z = days_since_epoch + 719_468;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + z / 146_097 * 400 + u64::from(month <= 2);
-    (year, month as usize, day)
+    let (year, month, day) = Day::from_days(i64::try_from(days_since_epoch).unwrap_or(0)).civil();
+    (year as u64, month as usize, day as u64)
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod server_config;
 pub mod service;
 pub mod session;
 pub mod setparam;
+mod stat;
 mod stock;
 pub mod suspend;
 pub mod sync_item;
@@ -121,6 +122,7 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
         ),
         Command::Open { item } => return open::run(root, invocation, item),
         Command::Report { module } => return report::run(root, invocation, module).map(Some),
+        Command::Stat { module } => return stat::run(root, invocation, module),
         Command::Probe {
             module,
             ref swagger,

@@ -22,10 +22,11 @@ use crate::billmgr::paths::MgrRoot;
 use crate::dci::client::Client;
 use crate::dci::conformance::{self, Finding, Observed, Verdict};
 use crate::dci::contract::{ANSWERS, Contract, Method};
-use crate::dci::filter::Filter;
+use crate::dci::filter::{Filter, Literal};
 use crate::protocol::args::{Format, Invocation};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
+use crate::provision::calendar::Day;
 
 /// Objects read per list: enough to see every shape and word in use, one page each.
 const SAMPLE: u32 = 500;
@@ -42,6 +43,7 @@ const READS: &[(&str, &str, bool)] = &[
     ("pool_settings", "pool_settings", false),
     ("os_templates", "os_template", true),
     ("scripts", "script", true),
+    ("traffic", "traffic", true),
 ];
 
 pub fn run(
@@ -80,6 +82,11 @@ pub fn run(
         let mut query = Vec::new();
         if *name == "os_templates" {
             let filter = Filter::eq(contract.field("location_id"), connection.location.into());
+            query.push(("where", filter.to_string()));
+        }
+        if *name == "traffic" {
+            let today = Day::of(std::time::SystemTime::now()).to_string();
+            let filter = Filter::eq(contract.field("date"), Literal::string(&today)?);
             query.push(("where", filter.to_string()));
         }
         if *listed {

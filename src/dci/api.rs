@@ -542,6 +542,19 @@ pub struct Script {
     pub access: Access,
 }
 
+/// One switch port's traffic on one day. A count the answer lacks is unknown, never zero.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct TrafficDay {
+    pub server: u64,
+    pub connection: u64,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    #[serde(default)]
+    pub received: Option<u64>,
+    #[serde(default)]
+    pub sent: Option<u64>,
+}
+
 // ---- what the module sends, and the answers to actions -------------------------------------
 
 /// Only the fields that are set are sent.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::api::{
     ActionAnswer, AddIps, AddedIps, ConfigurationSummary, Created, EditServer, Ip, IpFamily,
     IpPool, KeyAnswer, Location, NewUser, OsInstall, OsTemplate, PoolSettings, PortStatus, Rack,
-    Script, Server, User,
+    Script, Server, TrafficDay, User,
 };
 use super::client::{Client, ListQuery};
 use super::filter::{Filter, Literal};
@@ -67,6 +67,24 @@ impl Client {
             ..ListQuery::default()
         };
         self.for_each_page("servers", "server", &query, each)
+    }
+
+    /// The traffic of every switch port on `days` (`YYYY-MM-DD`), a page at a time: one listing
+    /// for the whole installation, never a call per server.
+    pub fn for_each_traffic_page<F>(&self, days: &[String], each: F) -> Result<u64>
+    where
+        F: FnMut(Vec<TrafficDay>) -> Result<()>,
+    {
+        let field = self.contract().field("date");
+        let filters = days
+            .iter()
+            .map(|day| Literal::string(day).map(|day| Filter::eq(field, day)))
+            .collect::<Result<Vec<_>>>()?;
+        let query = ListQuery {
+            filter: Filter::any(filters),
+            ..ListQuery::default()
+        };
+        self.for_each_page("traffic", "traffic", &query, each)
     }
 
     /// Configuration labels with their free-server counts.

@@ -121,6 +121,11 @@ const TYPES: &[(&str, &str, &[&str])] = &[
     ("script", "id", &["number"]),
     ("script", "name", &["string"]),
     ("script", "access", &["string", "number", "boolean"]),
+    ("traffic", "server", &["number"]),
+    ("traffic", "connection", &["number"]),
+    ("traffic", "date", &["string"]),
+    ("traffic", "received", &["number"]),
+    ("traffic", "sent", &["number"]),
 ];
 
 /// Which request answers each kind, and whether in a list; for the swagger check.
@@ -139,6 +144,7 @@ const ANSWERED_BY: &[(&str, &str, bool)] = &[
     ("created", "create_user", false),
     ("action", "diagnostics", false),
     ("added_ips", "add_ipv4", false),
+    ("traffic", "traffic", true),
 ];
 
 /// What `probe` read of one kind: the objects, in DCImanager's own shape.

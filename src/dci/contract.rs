@@ -67,6 +67,7 @@ pub const REQUESTS: &[(&str, &[&str])] = &[
     ("power_on", &["server"]),
     ("power_off", &["server"]),
     ("power_reset", &["server"]),
+    ("traffic", &[]),
 ];
 
 /// Every kind of answer the module reads, with its fields (dotted: a nested object's).
@@ -132,6 +133,10 @@ pub const ANSWERS: &[(&str, &[&str])] = &[
     ("pool_settings", &["allocation", "deallocation"]),
     ("os_template", &["id", "name", "access", "location_id"]),
     ("script", &["id", "name", "access"]),
+    (
+        "traffic",
+        &["server", "connection", "date", "received", "sent"],
+    ),
 ];
 
 /// Fields that hold arrays of another kind of object: (kind, field, kind of each item).
@@ -178,7 +183,7 @@ pub const TOLERANT: &[&str] = &[
 ];
 
 /// The names of `where` and `orderby` fields.
-pub const FIELDS: &[&str] = &["id", "email", "location_id", "notes"];
+pub const FIELDS: &[&str] = &["id", "email", "location_id", "notes", "date"];
 
 /// Pages of DCImanager's web interface, with their placeholders.
 pub const PAGES: &[(&str, &[&str])] = &[("key_login", &["key"])];

@@ -61,6 +61,14 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// Any of `filters` (`(a) OR (b)`); `None` for no filter at all.
+    pub fn any(filters: Vec<Filter>) -> Option<Filter> {
+        let parts: Vec<String> = filters.into_iter().map(|f| format!("({})", f.0)).collect();
+        (!parts.is_empty()).then(|| Filter(parts.join(" OR ")))
+    }
+}
+
 impl fmt::Display for Filter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -76,6 +76,9 @@ pub enum Command {
         item: u64,
         user: Option<u64>,
     },
+    Stat {
+        module: u64,
+    },
     Report {
         module: u64,
     },
@@ -106,6 +109,7 @@ pub const COMMANDS: &[&str] = &[
     "get_suitable_module",
     "import",
     "setparam",
+    "stat",
 ];
 
 impl Command {
@@ -128,6 +132,7 @@ impl Command {
             Command::GetSuitableModule => "get_suitable_module",
             Command::Import { .. } => "import",
             Command::Setparam { .. } => "setparam",
+            Command::Stat { .. } => "stat",
             Command::Report { .. } => "report",
             Command::Probe { .. } => "probe",
         }
@@ -151,7 +156,7 @@ impl Command {
     /// Whether BILLmanager's maintenance mode (`etc/billmgr.DoNothing`) stops the command.
     ///
     /// ISPsystem's C++ base skips only the commands that act on services (open, suspend,
-    /// resume, close, sync_item, and prolong, reopen, stat, setparam which this module does not
+    /// resume, close, sync_item, stat, and prolong, reopen which this module does not
     /// implement); reboot acts on a service the same way and is skipped too. Everything else
     /// answers as usual: `features` above all (a core started during maintenance must still
     /// learn the module), the forms' checks and tuners, Config and the administrator's report,
@@ -165,6 +170,7 @@ impl Command {
                 | Command::Close { .. }
                 | Command::SyncItem { .. }
                 | Command::Reboot { .. }
+                | Command::Stat { .. }
         )
     }
 
@@ -176,7 +182,8 @@ impl Command {
             | Command::PricelistDynamicSettingsTune { module }
             | Command::Report { module }
             | Command::Probe { module, .. }
-            | Command::Import { module, .. } => Some(module),
+            | Command::Import { module, .. }
+            | Command::Stat { module } => Some(module),
             _ => None,
         }
     }
@@ -186,7 +193,7 @@ impl Command {
 const VALUE_OPTIONS: &[(&str, &str)] = &[
     (
         "command",
-        "the operation: features, check_connection, tune_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, pricelist_dynamic_settings_tune, get_suitable_module, import, setparam; for administrators: report and probe (with --module)",
+        "the operation: features, check_connection, tune_connection, open, suspend, resume, close, sync_item, reboot, get_server_config, sync_server, transition_controlpanel, pricelist_dynamic_settings_tune, get_suitable_module, import, setparam, stat; for administrators: report and probe (with --module)",
     ),
     ("item", "the service (item) id"),
     ("module", "the processing module id"),
@@ -366,6 +373,7 @@ fn resolve_command(m: &ArgMatches) -> Result<Command> {
             Command::PricelistDynamicSettingsTune { module: module()? }
         }
         "get_suitable_module" => Command::GetSuitableModule,
+        "stat" => Command::Stat { module: module()? },
         "setparam" => Command::Setparam {
             item: item()?,
             user: optional_id(m, "userid")?,

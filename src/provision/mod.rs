@@ -20,6 +20,7 @@
 
 pub mod action;
 pub mod availability;
+pub mod calendar;
 pub mod close_plan;
 pub mod closest;
 pub mod domain;
@@ -38,6 +39,7 @@ pub mod server_state;
 pub mod service_plan;
 pub mod setparam_plan;
 pub mod suitable;
+pub mod traffic;
 
 #[cfg(test)]
 mod testing;

@@ -277,6 +277,12 @@ enum Conversion {
     Unrelated,
 }
 
+/// How many GB one unit of `measure` is, by the measure table (see [`gb_per_unit`]); `None` when
+/// the table has no such measure or does not relate it to a byte unit.
+pub fn gigabytes_per(measure: &str, measures: &[Measure]) -> Option<f64> {
+    gb_per_unit(measure, measures).ok()
+}
+
 /// Names of byte units with their size in GB, used only when the table itself does not relate a
 /// measure to a GB measure. Binary multiples, as BILLmanager's own tables use.
 fn known_unit_gb(intname: &str) -> Option<f64> {

@@ -24,6 +24,7 @@ mod report;
 mod running_error;
 mod server_config;
 mod setparam;
+mod stat;
 mod suitable;
 mod sync;
 mod tune;

@@ -279,13 +279,18 @@ impl World {
     /// by operation 88, one IPv4 address from its rack's pool, its switch ports up; the item
     /// with params `serverid`, `ip`, `install_operation`, `ostempl`. Returns the item.
     pub fn opened(&self, server: u64, status: i32) -> u64 {
+        self.opened_with(server, status, &[])
+    }
+
+    /// [`World::opened`] with more add-ons on its tariff.
+    pub fn opened_with(&self, server: u64, status: i32, addons: &[AddonSpec]) -> u64 {
         let address = format!("198.51.100.{}", 10 + server);
         let server_id = server.to_string();
         let item = self.item_in_status(
             status,
             CUSTOMER,
             FIXED_LABEL,
-            &[],
+            addons,
             &[],
             &[
                 ("serverid", &server_id),

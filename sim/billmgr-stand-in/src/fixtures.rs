@@ -222,6 +222,9 @@ pub struct ParamValueRow {
     pub modules: Vec<u64>,
 }
 
+/// An `itemstat` row: `(YYYY-MM-DD, param, value, measure intname)`.
+pub type StatRow = (String, String, f64, Option<String>);
+
 impl TestDb {
     /// A pmdci6 processing module with its connection params; crypted ones are stored encrypted
     /// with the process key, as BILLmanager stores them.
@@ -724,6 +727,19 @@ impl TestDb {
     }
 
     /// All tasks, oldest first.
+    /// The `itemstat` rows of `item`, by day and param.
+    pub fn item_stats(&self, item: u64) -> Result<Vec<StatRow>> {
+        self.conn()
+            .exec_map(
+                "SELECT DATE_FORMAT(s.statdate, '%Y-%m-%d'), s.param, CAST(s.value AS DOUBLE), m.intname
+                 FROM itemstat s LEFT JOIN measure m ON m.id = s.measure
+                 WHERE s.item = ? ORDER BY s.statdate, s.param",
+                (item,),
+                |(date, param, value, measure)| (date, param, value, measure),
+            )
+            .context("reading itemstat")
+    }
+
     pub fn tasks(&self) -> Result<Vec<TaskRow>> {
         type Columns = (u64, Option<u64>, Option<u64>, u64, Option<String>);
         let rows: Vec<Columns> = self.conn().exec(

@@ -259,6 +259,7 @@ impl Billmgr {
             "task.gettype" => self.task_type(params),
             "task.edit" => self.create_task(func, params),
             "processing.setconfig" => self.set_config(params),
+            "service.poststat" => self.post_stat(params),
             "itemtype.param.value.sync" => self.sync_param_value(params),
             "itemtype.param.value.processing.suspend" => self.unbind_param_value(params),
             "processing.import.service" => self.import_service(func, params),
@@ -595,6 +596,29 @@ impl Billmgr {
                 (config, module),
             )
             .context("storing the module config")?;
+        Ok(ok())
+    }
+
+    /// The module's statistics of `date` are in: BILLmanager charges them from `itemstat`. The
+    /// stand-in checks the call's form (pylib's `poststat`: the module and the date, no `sok`).
+    fn post_stat(&mut self, params: &Params) -> Answer {
+        self.module(params, "elid")?;
+        let date = params.required("date")?;
+        let valid = date.len() == 10
+            && date.char_indices().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        if !valid {
+            return Err(ApiError::new(
+                "value",
+                "date",
+                format!("{date} is not YYYY-MM-DD"),
+            ));
+        }
         Ok(ok())
     }
 

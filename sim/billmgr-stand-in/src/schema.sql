@@ -225,3 +225,15 @@ INSERT INTO itemtypeparam (itemtype, intname) VALUES (1, 'ostempl'), (1, 'recipe
 
 INSERT INTO tasktype (operation) VALUES
     ('open'), ('suspend'), ('resume'), ('close'), ('setparam'), ('reboot'), ('sync_item');
+
+-- Usage statistics, written by the modules themselves (ISPsystem's pylib `insert_stat`: add to
+-- the day's value on a repeated day, hence the unique key).
+CREATE TABLE itemstat (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    item INT NOT NULL,
+    statdate DATE NOT NULL,
+    param VARCHAR(64) NOT NULL,
+    value DECIMAL(24, 6) NOT NULL DEFAULT 0,
+    measure INT NULL,
+    UNIQUE KEY item_statdate_param (item, statdate, param)
+);

@@ -413,5 +413,6 @@ pub fn handle(world: &mut World, call: Call<'_>) -> Result<String, ApiError> {
             Dialect::Platform => list(&call, world.templates.values(), TemplateView::from),
         },
         E::ListScripts => list(&call, world.scripts.values(), |s| s),
+        E::ListTraffic => list(&call, world.traffic.days(), |t| t),
     }
 }

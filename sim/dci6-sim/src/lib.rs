@@ -42,6 +42,7 @@ mod query;
 mod request_log;
 mod routes;
 mod sessions;
+mod traffic;
 mod world;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
@@ -84,6 +85,9 @@ pub struct SimOptions {
     pub token_ttl: Duration,
     /// Threads answering requests. Default 8.
     pub workers: usize,
+    /// Bytes a second an up data port of a powered-on server receives (it sends twice as many),
+    /// added to the day's traffic as time passes. Default 0: traffic only as tests add it.
+    pub traffic_rate: u64,
 }
 
 impl Default for SimOptions {
@@ -94,6 +98,7 @@ impl Default for SimOptions {
             operation_duration: Duration::from_millis(300),
             token_ttl: Duration::from_secs(60 * 60),
             workers: 8,
+            traffic_rate: 0,
         }
     }
 }
@@ -108,6 +113,7 @@ impl Sim {
             inventory,
             options.operation_duration,
             options.token_ttl,
+            options.traffic_rate,
             Instant::now(),
         )
         .context("checking the inventory")?;
@@ -175,6 +181,14 @@ impl SimHandle {
 
     pub fn inject(&self, fault: Fault) {
         self.shared.inject(fault);
+    }
+
+    /// Adds traffic to switch port `connection` of server `server` on `date` (`YYYY-MM-DD`).
+    pub fn add_traffic(&self, server: u64, connection: u64, date: &str, rx: u64, tx: u64) {
+        self.shared
+            .world()
+            .traffic
+            .add(server, connection, date, rx, tx);
     }
 
     /// From now on, every successful GET answer under `rewrite.path_prefix` is changed.

@@ -92,13 +92,17 @@ fn sample_world() -> World {
         .to_string(),
     )
     .expect("the sample inventory is valid");
-    World::new(
+    let mut world = World::new(
         inventory,
         Duration::ZERO,
         Duration::from_secs(3600),
+        0,
         Instant::now(),
     )
-    .expect("the sample inventory is consistent")
+    .expect("the sample inventory is consistent");
+    // A day of traffic, so that the traffic list's schema has a row to describe.
+    world.traffic.add(1, 11, "2026-01-01", 1_000, 2_000);
+    world
 }
 
 /// The values a placeholder takes in the sample calls: GET calls are made with each (so that

@@ -85,6 +85,8 @@ pub enum Endpoint {
     PoolSettings,
     ListTemplates,
     ListScripts,
+    /// Modelled: one row per switch port and day.
+    ListTraffic,
 }
 
 impl Endpoint {
@@ -109,6 +111,7 @@ impl Endpoint {
                 | Endpoint::ListPools
                 | Endpoint::ListTemplates
                 | Endpoint::ListScripts
+                | Endpoint::ListTraffic
         )
     }
 }
@@ -246,6 +249,7 @@ pub static ROUTES: &[Route] = &[
         |c| Some(Endpoint::UserKey(c.text("user")?)), empty_body, &[]),
     route!(Get "/api/dci/v3/server", BOTH, |_| Some(Endpoint::ListServers)),
     route!(Get "/api/dci/v3/server/configuration", BOTH, |_| Some(Endpoint::ListConfigurations)),
+    route!(Get "/api/dci/v3/server/traffic", BOTH, |_| Some(Endpoint::ListTraffic)),
     route!(Get "/api/dci/v3/server/{server}", BOTH,
         |c| Some(Endpoint::ShowServer(c.id("server")?))),
     route!(Post "/api/dci/v3/server/{server}", DEFAULT,

@@ -121,13 +121,19 @@ fn random_hex() -> String {
 fn rfc3339(at: SystemTime) -> String {
     let seconds = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, time) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(i64::try_from(days).unwrap_or(0));
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        "{}T{:02}:{:02}:{:02}Z",
+        iso_date(i64::try_from(days).unwrap_or(0)),
         time / 3600,
         time % 3600 / 60,
         time % 60
     )
+}
+
+/// `YYYY-MM-DD` of a day count since 1970-01-01.
+pub fn iso_date(days: i64) -> String {
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// Days since 1970-01-01 to a Gregorian date (H. Hinnant's algorithm).

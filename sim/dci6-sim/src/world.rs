@@ -18,6 +18,7 @@ use crate::model::{
 };
 use crate::operations::{Operation, OperationKind, OperationStatus, Operations};
 use crate::sessions::Sessions;
+use crate::traffic::Traffic;
 
 #[derive(Debug)]
 pub struct World {
@@ -38,6 +39,7 @@ pub struct World {
     pub(crate) sessions: Sessions,
     /// How many of the next owner claims lose a race (fault injection).
     pub(crate) claims_to_steal: u32,
+    pub(crate) traffic: Traffic,
 }
 
 fn unique_ids<'a>(what: &str, ids: impl IntoIterator<Item = &'a u64>) -> anyhow::Result<()> {
@@ -57,6 +59,7 @@ impl World {
         inventory: Inventory,
         operation_duration: Duration,
         token_ttl: Duration,
+        traffic_rate: u64,
         now: Instant,
     ) -> anyhow::Result<World> {
         let Inventory {
@@ -184,6 +187,7 @@ impl World {
             operations: Operations::new(operation_duration),
             sessions: Sessions::new(token_ttl),
             claims_to_steal: 0,
+            traffic: Traffic::new(traffic_rate, now),
         };
         for spec in servers {
             let id = spec.id;
@@ -198,6 +202,7 @@ impl World {
     /// Brings running operations up to `now`; called before every read of the state.
     pub fn settle(&mut self, now: Instant) {
         self.operations.settle(&mut self.servers, now);
+        self.traffic.grow(self.servers.values(), now);
     }
 
     /// Replaces a server by `spec` (same format as the inventory); on error nothing changes.

@@ -11,3 +11,4 @@ mod lists;
 mod openapi;
 mod performance;
 mod platform;
+mod traffic;

@@ -50,6 +50,7 @@ const SHARED: &[&str] = &[
     "GET /api/dci/v3/ippool/settings",
     "GET /api/dci/v3/os_template",
     "GET /api/dci/v3/script",
+    "GET /api/dci/v3/server/traffic",
 ];
 
 fn expected(own: &[&str]) -> BTreeSet<String> {
