@@ -4,7 +4,10 @@
 //! run), and the number of DCImanager requests the module made.
 //!
 //! Targets: module time under 3x the plain fetch, peak memory under 64 MB at 50,000 servers,
-//! request count independent of the number of servers apart from paging.
+//! request count independent of the number of servers apart from paging. Each size runs against
+//! both dialects of the simulator: the default contract reads answers as they come, the
+//! platform's contract file (etc/examples) makes the adapter rewrite every server, so the
+//! difference between the two rows is what the adapter costs.
 //! Run with `cargo bench --bench open_dry_run` (needs MariaDB, see scripts/setup-test-deps; it
 //! builds `mgrctl-stand-in` when missing).
 
@@ -15,7 +18,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use billmgr_stand_in::{AddonSpec, MariaDb, Mgr5Root, item_status};
-use dci6_sim::{Inventory, Sim, SimOptions};
+use dci6_sim::{Dialect, Inventory, Sim, SimOptions};
 
 const SIZES: [usize; 3] = [1_000, 10_000, 50_000];
 const RUNS: usize = 7;
@@ -24,13 +27,26 @@ fn main() -> anyhow::Result<()> {
     common::ensure_stand_in_built();
     let module = env!("CARGO_BIN_EXE_pmdci6");
     println!(
-        "{:>7} {:>12} {:>12} {:>7} {:>10} {:>9} {:>9}",
-        "servers", "module ms", "fetch ms", "ratio", "peak MB", "requests", "pages"
+        "{:>7} {:>9} {:>12} {:>12} {:>7} {:>10} {:>9} {:>9}",
+        "servers", "dialect", "module ms", "fetch ms", "ratio", "peak MB", "requests", "pages"
     );
-    for size in SIZES {
-        let sim = Sim::start(Inventory::generated(size), SimOptions::default())?;
-        let db = MariaDb::shared()?.create_database(&format!("bench_{size}"))?;
+    for (size, dialect) in SIZES
+        .into_iter()
+        .flat_map(|size| [(size, Dialect::Default), (size, Dialect::Platform)])
+    {
+        let options = SimOptions {
+            dialect,
+            ..SimOptions::default()
+        };
+        let sim = Sim::start(Inventory::generated(size), options)?;
+        let db = MariaDb::shared()?.create_database(&format!("bench_{size}_{dialect}"))?;
         let root = Mgr5Root::create(&db)?;
+        if dialect == Dialect::Platform {
+            std::fs::write(
+                root.path().join("etc/pmdci6-dcimanager.toml"),
+                include_str!("../etc/examples/pmdci6-dcimanager-platform.toml"),
+            )?;
+        }
         let url = sim.base_url();
         let module_id = db.add_module(
             "DCImanager 6",
@@ -98,7 +114,7 @@ fn main() -> anyhow::Result<()> {
         let module_ms = median(module_times).as_secs_f64() * 1e3;
         let fetch_ms = median(fetch_times).as_secs_f64() * 1e3;
         println!(
-            "{size:>7} {module_ms:>12.1} {fetch_ms:>12.1} {:>6.2}x {:>10.1} {requests:>9} {pages:>9}",
+            "{size:>7} {dialect:>9} {module_ms:>12.1} {fetch_ms:>12.1} {:>6.2}x {:>10.1} {requests:>9} {pages:>9}",
             module_ms / fetch_ms,
             peak_kb as f64 / 1024.0
         );

@@ -17,13 +17,14 @@ use anyhow::{Context, Result};
 
 use super::NothingToDo;
 use super::held::{Guarded, plan_document};
+use super::ip_list;
 use super::network::PoolFacts;
 use super::order::read_order;
 use super::service::Billing;
 use super::session::read_location;
 use crate::billmgr::paths::MgrRoot;
-use crate::dci::api::IpFamily;
-use crate::dci::client::is_not_found;
+use crate::dci::api::{IpFamily, Server};
+use crate::dci::client::{Client, is_not_found};
 use crate::protocol::error::{ErrorKind, classify};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
@@ -60,7 +61,8 @@ fn change(
     let mut guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
     let (held, server) = guarded.parts_mut();
     let order = read_order(&mut held.billing, &held.service)?;
-    let saved_ip = held.service.params.get("ip").map(String::as_str);
+    let saved_ip = held.service.params.get("ip").cloned();
+    let saved_ip = saved_ip.as_deref();
     let steps = setparam_plan(server, item, &order, saved_ip);
     if dry_run {
         return Ok(Some(plan_document(
@@ -116,10 +118,43 @@ fn change(
                 held.billing
                     .hand_to_staff(COMMAND.name(), item, running_operation, text)?;
             }
-            SetparamStep::ReportDone => held.billing.report("service.postsetparam", item)?,
+            SetparamStep::ReportDone => {
+                follow_ip_list(client, &mut held.billing, server, item)?;
+                held.billing.report("service.postsetparam", item)?
+            }
         }
     }
+    let changed_addresses = steps.iter().any(|s| {
+        matches!(
+            s,
+            SetparamStep::AddIps { .. } | SetparamStep::RemoveIp { .. }
+        )
+    });
+    if changed_addresses && !steps.contains(&SetparamStep::ReportDone) {
+        follow_ip_list(client, &mut held.billing, server, item)?;
+    }
     Ok(None)
+}
+
+/// BILLmanager's IP list of the service made equal to the server's addresses as they are now,
+/// before the change is reported (README, "BILLmanager's IP list").
+fn follow_ip_list(
+    client: &Client,
+    billing: &mut Billing,
+    server: &Server,
+    item: u64,
+) -> Result<()> {
+    let now = client
+        .server(server.id)
+        .with_context(|| format!("reading server {} back", server.name))?;
+    let listed = billing.db.service_ips(item)?;
+    ip_list::apply(
+        &billing.mgrctl,
+        item,
+        &listed,
+        &now.ip,
+        ip_list::server_domain(&now),
+    )
 }
 
 /// The addresses the steps add, by family.

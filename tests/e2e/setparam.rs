@@ -322,3 +322,59 @@ fn dcimanager_refusing_the_addresses_fails_with_nothing_added() {
         "no tariff change under way, nothing to roll back"
     );
 }
+
+/// BILLmanager's IP list follows the server before the change is reported: an extra address
+/// fills a slot, a removed one releases its row.
+#[test]
+fn billmanager_s_ip_list_follows_the_added_and_removed_addresses() {
+    let (world, item, ro) = world_in_rack("setparam_ip_list", 2);
+    world.db.add_ip_slots(item, "ip", 3).expect("slots");
+    let listed = |world: &World| -> Vec<String> {
+        let mut rows: Vec<String> = world
+            .db
+            .service_ips(item)
+            .expect("ip list")
+            .into_iter()
+            .filter(|r| r.status == 2)
+            .map(|r| r.name)
+            .collect();
+        rows.sort();
+        rows
+    };
+    world.db.set_addon(item, "ip", 2).expect("ip addon");
+    setparam(&world, item, ro, &[]).assert_ok();
+    let mut on_server: Vec<String> = addresses(&world.server(SERVER))
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    on_server.sort();
+    assert_eq!(on_server.len(), 2);
+    assert_eq!(listed(&world), on_server);
+    // The report comes after the list is filled.
+    let calls: Vec<String> = world
+        .root
+        .mgrctl_calls()
+        .expect("calls")
+        .into_iter()
+        .map(|c| c.func)
+        .filter(|f| f.starts_with("service.ip") || f == "service.postsetparam")
+        .collect();
+    assert_eq!(
+        calls.last().map(String::as_str),
+        Some("service.postsetparam"),
+        "{calls:?}"
+    );
+
+    world.db.set_addon(item, "ip", 1).expect("ip addon");
+    setparam(&world, item, ro, &[]).assert_ok();
+    assert_eq!(listed(&world), [MAIN]);
+    // Repeated: no row added or released again.
+    let before = world.root.mgrctl_calls().expect("calls").len();
+    setparam(&world, item, ro, &[]).assert_ok();
+    let again: Vec<String> = world.root.mgrctl_calls().expect("calls")[before..]
+        .iter()
+        .map(|c| c.func.clone())
+        .filter(|f| f.starts_with("service.ip"))
+        .collect();
+    assert!(again.is_empty(), "{again:?}");
+}
