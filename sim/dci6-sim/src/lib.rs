@@ -69,6 +69,7 @@ pub use crate::model::{
 };
 pub use crate::operations::OperationStatus;
 pub use crate::request_log::RequestRecord;
+pub use crate::traffic::today as utc_today;
 
 use crate::http::Shared;
 use crate::world::World;

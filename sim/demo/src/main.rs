@@ -202,7 +202,31 @@ fn lifecycle(steps: &mut Steps, stage: &Stage, orders: Orders) -> Result<()> {
             stage::ERIN,
         ],
         None,
-    )
+    )?;
+    // Dave's server carried traffic today: 1 GB in, 2 GB out on its data port.
+    const GIB: u64 = 1024 * 1024 * 1024;
+    stage
+        .sim
+        .add_traffic(6, 61, &dci6_sim::utc_today(), GIB, 2 * GIB);
+    println!(
+        "
+(DCImanager counted 3 GB of traffic on dave's server today.)"
+    );
+    steps.run(
+        "stat: the day's traffic of the live services into BILLmanager's statistics",
+        &["--command", "stat", "--module", &module],
+        None,
+    )?;
+    for service in &stage.services {
+        for (day, param, value, measure) in stage.db.item_stats(service.item)? {
+            println!(
+                "  itemstat of {}: {day} {param} {value} {}",
+                service.email,
+                measure.unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Runs numbered steps and prints what each did.

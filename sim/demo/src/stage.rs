@@ -118,6 +118,7 @@ impl Stage {
         let addons = [
             AddonSpec::integer("ip", "unit").included(1),
             AddonSpec::integer("ipv6", "unit"),
+            AddonSpec::stat("traffic", "gb", 0),
         ];
         let i9 = self.db.add_tariff(I9, &addons)?;
         let dual_e5 = self.db.add_tariff(DUAL_E5, &addons)?;

@@ -228,6 +228,14 @@ fn the_demo_runs_every_step_in_under_two_minutes() {
         demo.summary(14, "import: erin", "BILLmanager"),
         &["processing.import.service"],
     );
+    contains(
+        demo.summary(15, "stat", "BILLmanager"),
+        &["service.poststat"],
+    );
+    contains(
+        demo.step(15, "stat"),
+        &["itemstat of dave@example.com", "traffic 3 gb"],
+    );
 
     let tables = demo
         .stdout
