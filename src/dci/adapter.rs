@@ -9,7 +9,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::contract::{Contract, Method, NESTED, TOLERANT, WORDED, placeholders_in};
+use super::contract::{Contract, Method, TOLERANT, placeholders_in};
 
 /// Placeholders whose values are words of a vocabulary: (request, placeholder, vocabulary).
 const WORDED_PLACEHOLDERS: &[(&str, &str, &str)] = &[("set_port", "admin_status", "port_status")];
@@ -28,9 +28,9 @@ impl Contract {
         if self.as_is.contains(kind) {
             return serde_json::from_slice(body).map_err(|err| err.to_string());
         }
-        let raw: Value = serde_json::from_slice(body).map_err(|err| err.to_string())?;
-        let shaped = self.shape(kind, &raw)?;
-        serde_json::from_value(shaped).map_err(|err| err.to_string())
+        let mut answer: Value = serde_json::from_slice(body).map_err(|err| err.to_string())?;
+        self.reshape(kind, &mut answer)?;
+        serde_json::from_value(answer).map_err(|err| err.to_string())
     }
 
     /// A page of a list of `kind`: `{"list": [..], "size": n}` in the module's shape.
@@ -38,81 +38,104 @@ impl Contract {
         if self.as_is.contains("list") && self.as_is.contains(kind) {
             return serde_json::from_slice(body).map_err(|err| err.to_string());
         }
-        let raw: Value = serde_json::from_slice(body).map_err(|err| err.to_string())?;
-        let items = match self.pointer("list", "items").and_then(|p| raw.pointer(p)) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|item| self.shape(kind, item))
-                .collect::<Result<Vec<Value>, String>>()?,
+        let mut raw: Value = serde_json::from_slice(body).map_err(|err| err.to_string())?;
+        let mut items = match self
+            .pointer("list", "items")
+            .and_then(|p| raw.pointer_mut(p))
+            .map(Value::take)
+        {
+            Some(Value::Array(items)) => items,
             Some(other) => {
                 return Err(format!(
                     "answers.list.items points at {}, not at an array",
-                    json_type(other)
+                    json_type(&other)
                 ));
             }
             None => Vec::new(),
         };
+        for item in &mut items {
+            self.reshape(kind, item)?;
+        }
         let mut page = Map::new();
         page.insert("list".into(), Value::Array(items));
-        if let Some(size) = self.pointer("list", "size").and_then(|p| raw.pointer(p)) {
-            page.insert("size".into(), size.clone());
+        if let Some(size) = self
+            .pointer("list", "size")
+            .and_then(|p| raw.pointer_mut(p))
+        {
+            page.insert("size".into(), size.take());
         }
         serde_json::from_value(Value::Object(page)).map_err(|err| err.to_string())
     }
 
-    /// `raw` rewritten into the module's shape for `kind`.
-    pub(super) fn shape(&self, kind: &str, raw: &Value) -> Result<Value, String> {
-        let mut shaped = Map::new();
-        for (field, pointer) in self.answer_fields(kind) {
-            if pointer.is_empty() {
-                continue;
-            }
-            match raw.pointer(pointer) {
-                Some(value) => {
-                    let value = self.translate(kind, field, value)?;
-                    insert(&mut shaped, field, value);
-                }
-                // `"owner": null` gives no `/owner/id`, and says there is no owner: the
-                // module's `owner` is null, not unknown.
-                None => {
-                    if let (Some((parent_pointer, _)), Some((parent, _))) =
-                        (pointer.rsplit_once('/'), field.rsplit_once('.'))
-                        && !parent_pointer.is_empty()
-                        && raw.pointer(parent_pointer) == Some(&Value::Null)
-                        && !shaped.contains_key(parent)
+    /// `object` rewritten in place into the module's shape for `kind`: only the fields the
+    /// contract maps elsewhere move, only words of a vocabulary that differs are translated,
+    /// so an answer close to the module's shape costs close to nothing.
+    pub(super) fn reshape(&self, kind: &str, object: &mut Value) -> Result<(), String> {
+        let Some(plans) = self.plans.get(kind) else {
+            return Ok(());
+        };
+        // Taken first, then put: a move never reads a place another move has written.
+        let mut moved = Vec::new();
+        for plan in plans.iter().filter(|plan| plan.moves) {
+            let value = match plan.pointer.as_str() {
+                "" => None,
+                pointer => object
+                    .pointer_mut(pointer)
+                    .map(|v| match plan.shared_source {
+                        true => v.clone(),
+                        false => v.take(),
+                    }),
+            };
+            // `"owner": null` gives no `/owner/id`, and says there is no owner: the module's
+            // `owner` is null, not unknown.
+            let parent_null = value.is_none()
+                && plan.pointer.rsplit_once('/').is_some_and(|(parent, _)| {
+                    !parent.is_empty() && object.pointer(parent) == Some(&Value::Null)
+                });
+            moved.push((plan, value, parent_null));
+        }
+        for (plan, value, parent_null) in moved {
+            remove(object, &plan.field);
+            match value {
+                Some(value) => insert(object, &plan.field, value),
+                None if parent_null => {
+                    if let Some((parent, _)) = plan.field.rsplit_once('.')
+                        && !has(object, parent)
                     {
-                        shaped.insert(parent.to_owned(), Value::Null);
+                        insert(object, parent, Value::Null);
                     }
                 }
+                None => {}
             }
         }
-        Ok(Value::Object(shaped))
-    }
-
-    fn translate(&self, kind: &str, field: &str, value: &Value) -> Result<Value, String> {
-        if let Some((_, _, item)) = NESTED.iter().find(|(k, f, _)| *k == kind && *f == field) {
-            return match value {
-                Value::Array(items) => items
-                    .iter()
-                    .map(|entry| self.shape(item, entry))
-                    .collect::<Result<Vec<Value>, String>>()
-                    .map(Value::Array),
-                other => Ok(other.clone()),
+        for plan in plans {
+            if plan.nested.is_none() && plan.vocabulary.is_none() {
+                continue;
+            }
+            let Some(value) = object.pointer_mut(&plan.canonical) else {
+                continue;
             };
+            if let Some(item) = plan.nested {
+                if let Value::Array(items) = value {
+                    for entry in items {
+                        self.reshape(item, entry)?;
+                    }
+                }
+                continue;
+            }
+            if let Some(vocabulary) = plan.vocabulary {
+                match value {
+                    Value::Array(values) => {
+                        for one in values {
+                            *one = self.word(kind, &plan.field, vocabulary, one)?;
+                        }
+                    }
+                    Value::Null => {}
+                    one => *one = self.word(kind, &plan.field, vocabulary, one)?,
+                }
+            }
         }
-        let Some((_, _, vocabulary)) = WORDED.iter().find(|(k, f, _)| *k == kind && *f == field)
-        else {
-            return Ok(value.clone());
-        };
-        match value {
-            Value::Array(values) => values
-                .iter()
-                .map(|one| self.word(kind, field, vocabulary, one))
-                .collect::<Result<Vec<Value>, String>>()
-                .map(Value::Array),
-            Value::Null => Ok(Value::Null),
-            one => self.word(kind, field, vocabulary, one),
-        }
+        Ok(())
     }
 
     /// DCImanager's value as the module's word.
@@ -261,24 +284,50 @@ fn repeated_list(element: &Value) -> Option<&str> {
     }
 }
 
-/// Sets the dotted `field` of `object`, making the objects on the way.
-fn insert(object: &mut Map<String, Value>, field: &str, value: Value) {
+/// Sets the dotted `field` of `object`, making the objects on the way (a value in the way that
+/// is not an object is replaced: the module's shape has an object there).
+fn insert(object: &mut Value, field: &str, value: Value) {
+    if !object.is_object() {
+        *object = Value::Object(Map::new());
+    }
+    let Value::Object(fields) = object else {
+        return;
+    };
     match field.split_once('.') {
         None => {
-            object.insert(field.to_owned(), value);
+            fields.insert(field.to_owned(), value);
         }
         Some((parent, rest)) => {
-            let child = object
+            let child = fields
                 .entry(parent.to_owned())
                 .or_insert_with(|| Value::Object(Map::new()));
-            if !child.is_object() {
-                *child = Value::Object(Map::new());
+            insert(child, rest, value);
+        }
+    }
+}
+
+/// Removes the dotted `field` of `object`, if it is there.
+fn remove(object: &mut Value, field: &str) {
+    match field.split_once('.') {
+        None => {
+            if let Value::Object(fields) = object {
+                fields.remove(field);
             }
-            if let Value::Object(child) = child {
-                insert(child, rest, value);
+        }
+        Some((parent, rest)) => {
+            if let Some(child) = object.get_mut(parent) {
+                remove(child, rest);
             }
         }
     }
+}
+
+/// Whether the dotted `field` of `object` is there.
+fn has(object: &Value, field: &str) -> bool {
+    field
+        .split('.')
+        .try_fold(object, |at, key| at.get(key))
+        .is_some()
 }
 
 /// The JSON type of a value, as probe and messages name it.

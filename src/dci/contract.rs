@@ -227,12 +227,34 @@ pub struct Contract {
     pub(super) pages: BTreeMap<&'static str, String>,
     /// Kinds whose answers are already in the module's shape: read without translation.
     pub(super) as_is: BTreeSet<&'static str>,
+    /// For every kind, how each field is brought into the module's shape.
+    pub(super) plans: BTreeMap<&'static str, Vec<FieldPlan>>,
     /// Where the entries that differ from the default come from, for messages.
     pub source: String,
 }
 
 /// A table of the file, its keys kept with their places for messages.
 type Table<T> = BTreeMap<Spanned<String>, T>;
+
+/// How the adapter brings one field of an answer into the module's shape.
+#[derive(Debug, Clone)]
+pub(super) struct FieldPlan {
+    /// The module's (dotted) name.
+    pub field: &'static str,
+    /// Where DCImanager has it (`""`: not given).
+    pub pointer: String,
+    /// Where the module's shape has it.
+    pub canonical: String,
+    /// The value is not where the module's shape has it.
+    pub moves: bool,
+    /// The place it comes from is also where the module's shape has another field: copied,
+    /// not taken.
+    pub shared_source: bool,
+    /// Its values are words of this vocabulary, which differ from the module's.
+    pub vocabulary: Option<&'static str>,
+    /// It holds an array of objects of this kind.
+    pub nested: Option<&'static str>,
+}
 
 /// The file as written: every table optional, every key kept with its place for messages.
 #[derive(Debug, Deserialize)]
@@ -351,6 +373,7 @@ impl Contract {
             fields: BTreeMap::new(),
             pages: BTreeMap::new(),
             as_is: BTreeSet::new(),
+            plans: BTreeMap::new(),
             source: source.to_owned(),
         }
     }
@@ -511,7 +534,54 @@ impl Contract {
                 as_is.insert(kind);
             }
         }
+        // Every kind, as-is ones too: a kind read as it comes on its own may be nested in one
+        // that is not, and then its strict words are still checked.
+        self.plans = ANSWERS
+            .iter()
+            .map(|(kind, _)| (*kind, self.plan(kind)))
+            .collect();
         self.as_is = as_is;
+    }
+
+    fn plan(&self, kind: &'static str) -> Vec<FieldPlan> {
+        let canonical = |field: &str| match (kind, field) {
+            ("list", "items") => "/list".to_owned(),
+            _ => format!("/{}", field.replace('.', "/")),
+        };
+        let fields: Vec<(&'static str, String)> = self
+            .answer_fields(kind)
+            .map(|(field, pointer)| (field, pointer.to_owned()))
+            .collect();
+        fields
+            .iter()
+            .map(|(field, pointer)| {
+                let here = canonical(field);
+                let moves = *pointer != here;
+                FieldPlan {
+                    field,
+                    pointer: pointer.clone(),
+                    shared_source: moves
+                        && fields
+                            .iter()
+                            .any(|(other, _)| other != field && canonical(other) == *pointer),
+                    canonical: here,
+                    moves,
+                    vocabulary: WORDED
+                        .iter()
+                        .find(|(k, f, _)| *k == kind && f == field)
+                        .map(|(_, _, vocabulary)| *vocabulary)
+                        // A strict vocabulary is checked even where its words are the
+                        // module's, so that a value outside it is an error naming the field.
+                        .filter(|vocabulary| {
+                            !self.words_as_is(vocabulary) || !TOLERANT.contains(vocabulary)
+                        }),
+                    nested: NESTED
+                        .iter()
+                        .find(|(k, f, _)| *k == kind && f == field)
+                        .map(|(_, _, item)| *item),
+                }
+            })
+            .collect()
     }
 
     fn words_as_is(&self, vocabulary: &str) -> bool {
