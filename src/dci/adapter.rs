@@ -95,9 +95,9 @@ impl Contract {
             moved.push((plan, value, parent_null));
         }
         for (plan, value, parent_null) in moved {
-            remove(object, &plan.field);
+            remove(object, plan.field);
             match value {
-                Some(value) => insert(object, &plan.field, value),
+                Some(value) => insert(object, plan.field, value),
                 None if parent_null => {
                     if let Some((parent, _)) = plan.field.rsplit_once('.')
                         && !has(object, parent)
@@ -127,11 +127,11 @@ impl Contract {
                 match value {
                     Value::Array(values) => {
                         for one in values {
-                            *one = self.word(kind, &plan.field, vocabulary, one)?;
+                            *one = self.word(kind, plan.field, vocabulary, one)?;
                         }
                     }
                     Value::Null => {}
-                    one => *one = self.word(kind, &plan.field, vocabulary, one)?,
+                    one => *one = self.word(kind, plan.field, vocabulary, one)?,
                 }
             }
         }
