@@ -3,23 +3,26 @@
 //! Under a lock per location (so two opens of this BILLmanager never judge the same stock at
 //! once) the stock is surveyed and ranked; each candidate is then claimed by setting the owner,
 //! which DCImanager refuses with 409 when someone else (another billing, staff) was faster, and
-//! read back and judged again before it counts. The pool is chosen before a server is touched,
-//! so a missing pool fails the order with nothing claimed.
+//! read back and judged again before it counts. Which servers to try, in which order and with
+//! which pool, is [`crate::provision::claim_plan`]'s decision, the one the dry run shows; a
+//! missing pool fails the order with nothing claimed.
 
 use anyhow::{Context, Result};
 
 use super::customer::ensure_user;
-use super::network::PoolFacts;
-use super::service::Billing;
+use super::network::{PoolFacts, no_pool};
+use super::service::{Billing, Service};
 use super::stock::Survey;
 use crate::billmgr::lock::FileLock;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Server;
-use crate::dci::client::{Client, is_conflict};
-use crate::protocol::error::{ErrorKind, ModuleError};
-use crate::provision::availability::{Candidate, verify_claim};
-use crate::provision::closest::{BuildPlan, closest};
-use crate::provision::matching::rank;
+use crate::dci::client::{Client, is_conflict, is_not_found};
+use crate::protocol::error::{ErrorKind, ModuleError, fail};
+use crate::provision::availability::{Stock, verify_claim};
+use crate::provision::claim_plan::{
+    ClaimInput, Decision, Planned, Ranked, rank_stock, waiting_for_rebuild,
+};
+use crate::provision::closest::BuildPlan;
 use crate::provision::order::Requirement;
 use crate::provision::ownership::{Holder, ItemNote, item_note, owner_email};
 use crate::provision::pool::Addresses;
@@ -54,75 +57,89 @@ pub struct ClaimRequest<'a> {
     pub allow_closest: bool,
 }
 
+impl ClaimRequest<'_> {
+    fn input(&self) -> ClaimInput<'_> {
+        ClaimInput {
+            item: self.holder.item,
+            requirement: self.requirement,
+            addresses: self.addresses,
+            allow_closest: self.allow_closest,
+        }
+    }
+}
+
 pub fn claim(request: &ClaimRequest, pools: &mut PoolFacts) -> Result<Claim> {
     let location = pools.location.id;
     let _lock = FileLock::wait(request.root, &format!("location-{location}"))?;
     let survey = super::stock::survey(request.client, location, request.ignore_errors)?;
-    let seed: u64 = rand::random();
-    let ranking = rank(request.requirement, &survey.stock.available, seed);
-    if !ranking.matches.is_empty() {
-        let taken = take_first(request, pools, &survey, ranking.matches.iter().copied())?;
-        return match taken {
-            Some((server, _)) => Ok(Claim::Matched(server)),
-            None => Err(no_server(
-                request,
-                location,
-                format!(
-                    "all {} matching servers were taken by other orders meanwhile",
-                    ranking.matches.len()
-                ),
-            )),
-        };
-    }
-    let refusals = refusals(&survey, ranking.mismatches.len());
-    if !request.allow_closest {
-        return Err(no_server(
-            request,
-            location,
-            format!("{refusals}; closest configuration is off"),
-        ));
-    }
-    let nearest = closest(request.requirement, &survey.stock.available, seed);
-    if nearest.is_empty() {
-        return Err(no_server(
-            request,
-            location,
-            format!("{refusals}; no free server to rebuild either"),
-        ));
-    }
-    match take_first(request, pools, &survey, nearest.iter().map(|c| c.candidate))? {
-        Some((server, candidate)) => {
-            let plan = BuildPlan::new(request.requirement, candidate);
-            Ok(Claim::Reserved { server, plan })
+    let input = request.input();
+    let (_, decision) = decide(request.client, pools, &input, &survey.stock)?;
+    let (closest, candidates, refusals) = match decision {
+        Decision::NoServer { reason } => {
+            return Err(no_server(&input, location, &reason));
         }
-        None => Err(no_server(
-            request,
+        Decision::NoPool { server, reason } => return Err(no_pool(&server, &reason)),
+        Decision::Claim {
+            closest,
+            candidates,
+            passed_over,
+            refusals,
+        } => {
+            for (candidate, reason) in &passed_over {
+                log::warn!("server {} is passed over: {reason}", candidate.name);
+            }
+            (closest, candidates, refusals)
+        }
+    };
+    let tried = candidates.len();
+    match take_first(request, &survey, candidates)? {
+        Some((server, Planned { build: None, .. })) => Ok(Claim::Matched(server)),
+        Some((
+            server,
+            Planned {
+                build: Some(plan), ..
+            },
+        )) => Ok(Claim::Reserved { server, plan }),
+        None if closest => Err(no_server(
+            &input,
             location,
-            format!("{refusals}; the closest servers were taken meanwhile"),
+            &format!("{refusals}; the closest servers were taken meanwhile"),
+        )),
+        None => Err(no_server(
+            &input,
+            location,
+            &format!("all {tried} matching servers were taken by other orders meanwhile"),
         )),
     }
 }
 
-/// Why no available server matched, in numbers an administrator can check.
-pub fn refusals(survey: &Survey, mismatched: usize) -> String {
-    let rejected = survey.stock.rejected.len();
-    let mut text = format!("{rejected} servers are not available");
-    if rejected > 0 {
-        text.push_str(&format!(" ({})", survey.stock.tally));
-    }
-    text.push_str(&format!(
-        ", {mismatched} available servers have another configuration"
-    ));
-    text
+/// The open's decision over the location's stock ([`claim_plan`]), with the pool facts of the
+/// racks it needs read first; the real open and its dry run both take it from here.
+pub fn decide<'s>(
+    client: &Client,
+    pools: &mut PoolFacts,
+    input: &ClaimInput,
+    stock: &'s Stock,
+) -> Result<(Ranked<'s>, Decision<'s>)> {
+    let ranked = rank_stock(input, stock);
+    let decision = match ranked.refused(input) {
+        Some(refused) => refused,
+        None => {
+            let sources = pools.sources(client, ranked.racks(input))?;
+            ranked.decide(input, &sources)
+        }
+    };
+    Ok((ranked, decision))
 }
 
-fn no_server(request: &ClaimRequest, location: u64, why: String) -> anyhow::Error {
+/// The failure of an open that found no server to take.
+pub fn no_server(input: &ClaimInput, location: u64, why: &str) -> anyhow::Error {
     ModuleError::new(
         ErrorKind::NoServer,
-        format!("item {}", request.holder.item),
+        format!("item {}", input.item),
         format!(
             "no server in DCImanager location {location} for {}: {why}",
-            request.requirement
+            input.requirement
         ),
     )
     .into()
@@ -131,28 +148,13 @@ fn no_server(request: &ClaimRequest, location: u64, why: String) -> anyhow::Erro
 /// Claims the first candidate that can be had; `None` when every one was lost to a race.
 fn take_first<'c>(
     request: &ClaimRequest,
-    pools: &mut PoolFacts,
     survey: &Survey,
-    candidates: impl Iterator<Item = &'c Candidate>,
-) -> Result<Option<(Server, &'c Candidate)>> {
+    candidates: Vec<Planned<'c>>,
+) -> Result<Option<(Server, Planned<'c>)>> {
     let client = request.client;
     let mut user = None;
-    let mut without_pool = None;
-    let mut with_pool = false;
-    for candidate in candidates {
-        // A server whose addresses cannot come from any pool is passed over before it is
-        // touched; the order fails on it only when no candidate has a pool.
-        if let Err(err) = pools.choose(
-            client,
-            &candidate.name,
-            candidate.rack_id,
-            request.addresses,
-        ) {
-            log::warn!("server {} is passed over: {err:#}", candidate.name);
-            without_pool.get_or_insert(err);
-            continue;
-        }
-        with_pool = true;
+    for planned in candidates {
+        let candidate = planned.candidate;
         let user_id = match user {
             Some(id) => id,
             None => *user.insert(ensure_user(client, &request.holder.email)?.id),
@@ -200,7 +202,7 @@ fn take_first<'c>(
                     server.id,
                     request.holder.item
                 );
-                return Ok(Some((server, candidate)));
+                return Ok(Some((server, planned)));
             }
             Err(lost) => {
                 log::warn!(
@@ -211,10 +213,7 @@ fn take_first<'c>(
             }
         }
     }
-    match without_pool {
-        Some(err) if !with_pool => Err(err),
-        _ => Ok(None),
-    }
+    Ok(None)
 }
 
 /// Undoes a claim that did not hold, touching only what is this item's.
@@ -226,4 +225,55 @@ fn release_claim(client: &Client, server: &Server, holder: &Holder) -> Result<()
         client.remove_owner(server.id)?;
     }
     Ok(())
+}
+
+/// The server the item holds: saved in `serverid`, marked in its notes, or left by a claim that
+/// was killed between setting the owner and writing the notes. The claim records the server it
+/// is about to take in the item param `claiming` first, so the retry adopts exactly that server,
+/// and only while it is this customer's with empty notes.
+pub fn held_server(client: &Client, service: &Service, holder: &Holder) -> Result<Option<Server>> {
+    if let Some(server) = service.find_server(client)? {
+        return Ok(Some(server));
+    }
+    let Some(id) = service
+        .params
+        .get(CLAIMING)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    else {
+        return Ok(None);
+    };
+    let server = match client.server(id) {
+        Ok(server) => server,
+        Err(err) if is_not_found(&err) => return Ok(None),
+        Err(err) => {
+            return Err(err)
+                .with_context(|| format!("reading server {id} of an interrupted claim"));
+        }
+    };
+    let ours = owner_email(&server).is_some_and(|e| e.eq_ignore_ascii_case(&holder.email));
+    if ours && server.notes.trim().is_empty() {
+        log::warn!(
+            "server {} was claimed for item {} by a run that stopped before marking it: adopting it",
+            server.name,
+            holder.item
+        );
+        return Ok(Some(server));
+    }
+    Ok(None)
+}
+
+/// A server reserved by a closest match stays reserved until staff have rebuilt it to the
+/// order ([`waiting_for_rebuild`]); the open then finishes on the next run.
+pub fn check_rebuilt(server: &Server, requirement: &Requirement, item: u64) -> Result<()> {
+    match waiting_for_rebuild(server, requirement) {
+        None => Ok(()),
+        Some(why) => fail(
+            ErrorKind::NoServer,
+            format!("server {}", server.name),
+            format!(
+                "server {} is reserved for item {item} and waits for staff to rebuild it to {requirement} ({why}); the open finishes once it matches",
+                server.name
+            ),
+        ),
+    }
 }

@@ -8,7 +8,7 @@
 use anyhow::{Context, Result};
 
 use super::Output;
-use super::claim::{CLAIMING, Claim, ClaimRequest, claim};
+use super::claim::{CLAIMING, Claim, ClaimRequest, check_rebuilt, claim, held_server};
 use super::customer::{ensure_user, random_password};
 use super::held::set_ports;
 use super::network::PoolFacts;
@@ -24,7 +24,6 @@ use crate::protocol::error::{ErrorKind, ModuleError, fail};
 use crate::provision::action::ItemCommand;
 use crate::provision::availability::{MacCounts, verify_claim};
 use crate::provision::install::{self, InstallRecord, login_name};
-use crate::provision::matching::fit;
 use crate::provision::open_plan::{OpenStep, OpenTarget, open_plan};
 use crate::provision::ownership::{Holder, ItemNote, item_note, owner_email};
 use crate::provision::pool::Addresses;
@@ -48,10 +47,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
     let software = resolve_software(&client, location.id, &ordered)?;
     let mut pools = PoolFacts::new(location);
 
-    let found = match service.find_server(&client)? {
-        Some(server) => Some(server),
-        None => interrupted_claim(&client, &service, &holder)?,
-    };
+    let found = held_server(&client, &service, &holder)?;
     let mut saved_server = service.saved_server_id()?;
     let server = match found {
         Some(server) => {
@@ -89,7 +85,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
             }
         }
     };
-    waiting_for_rebuild(&server, &ordered, item)?;
+    check_rebuilt(&server, &ordered.order.requirement, item)?;
     let mut opening = Opening {
         root,
         billing: &mut billing,
@@ -105,65 +101,6 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
     };
     opening.complete(server)?;
     Ok(None)
-}
-
-/// The server of a claim that was killed between setting the owner and writing the notes:
-/// the claim records the server it is about to take in the item param `claiming` first, so the
-/// retry adopts exactly that server, and only while it is this customer's with empty notes.
-fn interrupted_claim(
-    client: &Client,
-    service: &Service,
-    holder: &Holder,
-) -> Result<Option<Server>> {
-    let Some(id) = service
-        .params
-        .get(CLAIMING)
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    else {
-        return Ok(None);
-    };
-    let server = match client.server(id) {
-        Ok(server) => server,
-        Err(err) if is_not_found(&err) => return Ok(None),
-        Err(err) => {
-            return Err(err)
-                .with_context(|| format!("reading server {id} of an interrupted claim"));
-        }
-    };
-    let ours = owner_email(&server).is_some_and(|e| e.eq_ignore_ascii_case(&holder.email));
-    if ours && server.notes.trim().is_empty() {
-        log::warn!(
-            "server {} was claimed for item {} by a run that stopped before marking it: adopting it",
-            server.name,
-            holder.item
-        );
-        return Ok(Some(server));
-    }
-    Ok(None)
-}
-
-/// A server reserved by a closest match stays reserved until staff have rebuilt it to the
-/// order; the open then finishes on the next run.
-fn waiting_for_rebuild(server: &Server, ordered: &Ordered, item: u64) -> Result<()> {
-    let label = server.configuration.as_deref().unwrap_or("");
-    let configuration = label.parse();
-    let mismatch = match &configuration {
-        Ok(configuration) => fit(&ordered.order.requirement, configuration)
-            .err()
-            .map(|m| m.reason),
-        Err(err) => Some(format!("{err}")),
-    };
-    match mismatch {
-        None => Ok(()),
-        Some(why) => fail(
-            ErrorKind::NoServer,
-            format!("server {}", server.name),
-            format!(
-                "server {} is reserved for item {item} and waits for staff to rebuild it to {} ({why}); the open finishes once it matches",
-                server.name, ordered.order.requirement
-            ),
-        ),
-    }
 }
 
 struct Opening<'a> {

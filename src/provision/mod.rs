@@ -20,6 +20,7 @@
 
 pub mod action;
 pub mod availability;
+pub mod claim_plan;
 pub mod close_plan;
 pub mod closest;
 pub mod domain;
