@@ -24,7 +24,7 @@ use crate::provision::claim_plan::{
 };
 use crate::provision::closest::BuildPlan;
 use crate::provision::order::Requirement;
-use crate::provision::ownership::{Holder, ItemNote, item_note, owner_email};
+use crate::provision::ownership::{Holder, ReleaseStep, adoptable, item_note, release_steps};
 use crate::provision::pool::Addresses;
 
 /// The item param naming the server a claim is about to take, written before the owner is set:
@@ -209,22 +209,37 @@ fn take_first<'c>(
                     "claim of server {} did not hold: {lost}; trying the next",
                     server.name
                 );
-                release_claim(client, &server, request.holder)?;
+                release(client, &server, request.holder)?;
             }
         }
     }
     Ok(None)
 }
 
-/// Undoes a claim that did not hold, touching only what is this item's.
-fn release_claim(client: &Client, server: &Server, holder: &Holder) -> Result<()> {
-    if ItemNote::read(&server.notes).is_some_and(|n| n.item == holder.item) {
-        client.set_notes(server.id, "")?;
-    }
-    if owner_email(server).is_some_and(|e| e.eq_ignore_ascii_case(&holder.email)) {
-        client.remove_owner(server.id)?;
+/// Gives back what of `server` is the item's, in [`release_steps`]' order; every step
+/// tolerates being done already, so a release killed midway is finished by the next run.
+pub fn release(client: &Client, server: &Server, holder: &Holder) -> Result<()> {
+    for step in release_steps(server, holder) {
+        match step {
+            ReleaseStep::RemoveOwner => already_done(client.remove_owner(server.id))
+                .with_context(|| format!("removing the owner of server {}", server.name))?,
+            ReleaseStep::ClearNotes => client
+                .set_notes(server.id, "")
+                .with_context(|| format!("clearing the notes of server {}", server.name))?,
+        }
     }
     Ok(())
+}
+
+/// A change DCImanager refuses because it is already so (404: gone, 409: not set) is done.
+pub fn already_done(result: Result<()>) -> Result<()> {
+    match result {
+        Err(err) if is_not_found(&err) || is_conflict(&err) => {
+            log::info!("already done: {err:#}");
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// The server the item holds: saved in `serverid`, marked in its notes, or left by a claim that
@@ -250,8 +265,7 @@ pub fn held_server(client: &Client, service: &Service, holder: &Holder) -> Resul
                 .with_context(|| format!("reading server {id} of an interrupted claim"));
         }
     };
-    let ours = owner_email(&server).is_some_and(|e| e.eq_ignore_ascii_case(&holder.email));
-    if ours && server.notes.trim().is_empty() {
+    if adoptable(&server, holder) {
         log::warn!(
             "server {} was claimed for item {} by a run that stopped before marking it: adopting it",
             server.name,

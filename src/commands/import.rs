@@ -175,7 +175,7 @@ fn billing_facts(db: &mut Db, module: u64, servers: &[Server]) -> Result<import:
         .filter(|e| !e.is_empty())
     {
         if let std::collections::btree_map::Entry::Vacant(slot) =
-            accounts.entry(email.to_lowercase())
+            accounts.entry(crate::provision::ownership::email_key(email))
         {
             slot.insert(db.accounts_with_email(email)?);
         }

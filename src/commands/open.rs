@@ -8,7 +8,9 @@
 use anyhow::{Context, Result};
 
 use super::Output;
-use super::claim::{CLAIMING, Claim, ClaimRequest, check_rebuilt, claim, held_server};
+use super::claim::{
+    CLAIMING, Claim, ClaimRequest, already_done, check_rebuilt, claim, held_server, release,
+};
 use super::customer::{ensure_user, random_password};
 use super::held::set_ports;
 use super::network::PoolFacts;
@@ -18,14 +20,14 @@ use super::wait::{Polling, wait_operation};
 use crate::billmgr::lock::FileLock;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::{IpFamily, OsInstall, PortStatus, Server};
-use crate::dci::client::{Client, is_conflict, is_not_found};
+use crate::dci::client::Client;
 use crate::protocol::args::Invocation;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
 use crate::provision::action::ItemCommand;
 use crate::provision::availability::{MacCounts, verify_claim};
 use crate::provision::install::{self, InstallRecord, login_name};
 use crate::provision::open_plan::{OpenStep, OpenTarget, open_plan};
-use crate::provision::ownership::{Holder, ItemNote, item_note, owner_email};
+use crate::provision::ownership::{Holder, item_note};
 use crate::provision::pool::Addresses;
 use crate::provision::server_state::{self, main_ipv4};
 
@@ -257,16 +259,10 @@ impl Opening<'_> {
         }
     }
 
-    /// Gives back a server the item holds but must not keep: owner first (so a kill never
-    /// leaves an owned server without the mark that names its item), then the notes, then the
-    /// item's params that point at it.
+    /// Gives back a server the item holds but must not keep ([`release`]), then the item's
+    /// params that point at it.
     fn let_go(&self, server: &Server) -> Result<()> {
-        if owner_email(server).is_some_and(|e| e.eq_ignore_ascii_case(&self.holder.email)) {
-            already_done(self.client.remove_owner(server.id))?;
-        }
-        if ItemNote::read(&server.notes).is_some_and(|n| n.item == self.item()) {
-            self.client.set_notes(server.id, "")?;
-        }
+        release(self.client, server, self.holder)?;
         for param in ["serverid", install::PARAM, CLAIMING] {
             self.billing.drop_param(self.item(), param)?;
         }
@@ -443,15 +439,4 @@ pub fn finish_open(billing: &mut Billing, service: &Service, server: &Server) ->
     billing
         .report("service.postopen", item)
         .with_context(|| format!("reporting item {item} open"))
-}
-
-/// A change DCImanager refuses because it is already so (404: gone, 409: not set) is done.
-fn already_done(result: Result<()>) -> Result<()> {
-    match result {
-        Err(err) if is_not_found(&err) || is_conflict(&err) => {
-            log::info!("already done: {err:#}");
-            Ok(())
-        }
-        other => other,
-    }
 }

@@ -21,9 +21,9 @@ use crate::protocol::connection::Connection;
 use crate::protocol::xml::Element;
 use crate::provision::availability::AvailabilityRule;
 use crate::provision::drift::{
-    Audit, Drift, DriftKind, DriftReport, ModuleFacts, ServiceFacts, ServiceState, TariffFacts,
-    tariff_list,
+    Audit, Drift, DriftKind, DriftReport, ModuleFacts, ServiceFacts, TariffFacts, tariff_list,
 };
+use crate::provision::item_status::StatusCode;
 
 pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Output> {
     let mut billing = Billing::connect(root)?;
@@ -86,7 +86,7 @@ fn read_facts(
             });
             ServiceFacts {
                 item: item.id,
-                state: ServiceState::from_status(item.status),
+                state: StatusCode::new(item.status),
                 email: customers
                     .iter()
                     .find(|c| c.account == item.account)

@@ -17,7 +17,7 @@ use crate::dci::filter::{Filter, Literal};
 use crate::protocol::connection::Connection;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
 use crate::provision::action::{self, ItemCommand, ItemFacts, Verdict};
-use crate::provision::ownership::{Holder, ItemNote, NotOwned, item_note};
+use crate::provision::ownership::{Holder, NotOwned, item_note, marked_for};
 
 pub use crate::provision::action::MODULE_NAME;
 
@@ -274,10 +274,9 @@ impl Service {
         );
         let mut found = None;
         client.for_each_server_page(Some(filter), |page| {
-            found = found.take().or_else(|| {
-                page.into_iter()
-                    .find(|s| ItemNote::read(&s.notes).is_some_and(|n| n.item == self.id()))
-            });
+            found = found
+                .take()
+                .or_else(|| page.into_iter().find(|s| marked_for(s, self.id())));
             Ok(())
         })?;
         Ok(found)

@@ -27,7 +27,7 @@ use crate::provision::action::ItemCommand;
 use crate::provision::install::{self, InstallRecord};
 use crate::provision::ip_list::reconcile;
 use crate::provision::service_plan::{
-    DRIFT_PARAM, DriftReport, ItemStatus, SyncAction, SyncItem, drift_report, sync_plan,
+    DRIFT_PARAM, DriftNotice, ItemStatus, SyncAction, SyncItem, drift_notice, sync_plan,
 };
 
 const COMMAND: ItemCommand = ItemCommand::SyncItem;
@@ -71,7 +71,7 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
             install: InstallRecord::parse(param(install::PARAM)),
         },
     );
-    let drift = drift_report(&actions, param(DRIFT_PARAM));
+    let drift = drift_notice(&actions, param(DRIFT_PARAM));
     // BILLmanager's IP list follows the server of a live service that is the item's; an open
     // still finishing fills it itself.
     let live = matches!(status, ItemStatus::Active | ItemStatus::Suspended)
@@ -92,14 +92,14 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
             );
         }
         match drift {
-            DriftReport::Report(_) => steps.push("report the drift to staff with a task".into()),
-            DriftReport::Reported(_) => {
+            DriftNotice::Report(_) => steps.push("report the drift to staff with a task".into()),
+            DriftNotice::Reported(_) => {
                 steps.push("the drift was reported already: log it only".into())
             }
-            DriftReport::Forget => {
+            DriftNotice::Forget => {
                 steps.push(format!("forget the drift reported earlier ({DRIFT_PARAM})"))
             }
-            DriftReport::Quiet => {}
+            DriftNotice::Quiet => {}
         }
         return Ok(Some(plan_document(
             COMMAND.name(),
@@ -149,7 +149,7 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
         )?;
     }
     match drift {
-        DriftReport::Report(drift) => {
+        DriftNotice::Report(drift) => {
             let text = format!(
                 "sync_item of item {item}: {drift}. The module changed nothing; check the service and its server in \
                  DCImanager (param serverid: {}). This is reported once, and again only after it has been resolved.",
@@ -169,14 +169,14 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
                 return Err(err);
             }
         }
-        DriftReport::Reported(drift) => {
+        DriftNotice::Reported(drift) => {
             log::info!("sync_item of item {item}: {drift} (reported to staff already)")
         }
-        DriftReport::Forget => {
+        DriftNotice::Forget => {
             log::info!("sync_item of item {item}: the drift reported earlier is gone");
             held.billing.drop_param(item, DRIFT_PARAM)?;
         }
-        DriftReport::Quiet => {}
+        DriftNotice::Quiet => {}
     }
     Ok(None)
 }
