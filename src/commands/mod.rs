@@ -128,11 +128,11 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
         Command::Import { module, ref search } => {
             return import::run(root, invocation, module, search.as_deref());
         }
-        Command::Suspend { item } => suspend::run(root, item, ro, dry_run)?,
-        Command::Resume { item } => resume::run(root, item, ro, dry_run)?,
-        Command::Close { item } => close::run(root, item, ro, dry_run)?,
+        Command::Suspend { item } => suspend::run(root, item, dry_run)?,
+        Command::Resume { item } => resume::run(root, item, dry_run)?,
+        Command::Close { item } => close::run(root, item, dry_run)?,
         Command::SyncItem { item } => sync_item::run(root, item, dry_run)?,
-        Command::Reboot { item } => reboot::run(root, item, ro, dry_run)?,
+        Command::Reboot { item } => reboot::run(root, item, dry_run)?,
         Command::GetServerConfig { module } | Command::SyncServer { module } => {
             server_config::run(root, module, dry_run)?
         }

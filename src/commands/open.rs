@@ -81,7 +81,12 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
                         ordered.order.requirement, server.name, server.id
                     );
                     log::warn!("{text}");
-                    billing.hand_to_staff("open", item, invocation.running_operation, &text)?;
+                    billing.mgrctl.hand_to_staff(
+                        "open",
+                        item,
+                        invocation.running_operation,
+                        &text,
+                    )?;
                     return Ok(None);
                 }
             }
@@ -99,7 +104,6 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
         pools,
         install: InstallRecord::parse(service.params.get(install::PARAM).map(String::as_str)),
         saved_server,
-        running_operation: invocation.running_operation,
     };
     opening.complete(server)?;
     Ok(None)
@@ -116,7 +120,6 @@ struct Opening<'a> {
     pools: PoolFacts,
     install: InstallRecord,
     saved_server: Option<u64>,
-    running_operation: Option<u64>,
 }
 
 impl Opening<'_> {
@@ -205,7 +208,10 @@ impl Opening<'_> {
                     self.note_install_started(&after)?;
                     return Ok(Some(after));
                 }
-                OpenStep::InstallFailed => return Err(self.give_up(server)),
+                OpenStep::InstallFailed => {
+                    self.release_after_failure(server);
+                    return Err(self.install_failed(server));
+                }
                 OpenStep::Finish => {
                     self.finish(server)?;
                     return Ok(None);
@@ -359,32 +365,31 @@ impl Opening<'_> {
         Ok(())
     }
 
-    /// The install failed: release in reverse order what the open took, hand the service to
-    /// staff, and fail with the reason. The server keeps its failed operation, so the
-    /// availability rules keep it out of stock until staff have looked at it.
-    fn give_up(&self, server: &Server) -> anyhow::Error {
-        let operation = server.operation.as_ref().map_or(0, |op| op.id);
-        let reason = format!(
-            "the install of {} on server {} failed (DCImanager operation {operation}); the server was released and is kept out of stock by its failed operation",
-            self.software.template.name, server.name
-        );
+    /// The install failed: what the open took is released in reverse order. A failure is
+    /// logged: the install's failure must reach BILLmanager, and the server keeps its failed
+    /// operation, so the availability rules keep it out of stock until staff have looked at it.
+    fn release_after_failure(&self, server: &Server) {
         if let Err(err) = self.release(server) {
             log::error!(
                 "releasing server {} after the failed install: {err:#}",
                 server.name
             );
         }
-        if let Err(err) =
-            self.billing
-                .hand_to_staff("open", self.item(), self.running_operation, &reason)
-        {
-            log::error!("creating the task for the failed install: {err:#}");
-        }
+    }
+
+    /// The failed install's error, handed to staff.
+    fn install_failed(&self, server: &Server) -> anyhow::Error {
+        let operation = server.operation.as_ref().map_or(0, |op| op.id);
+        let reason = format!(
+            "the install of {} on server {} failed (DCImanager operation {operation}); the server was released and is kept out of stock by its failed operation",
+            self.software.template.name, server.name
+        );
         ModuleError::new(
             ErrorKind::OperationFailed,
             format!("server {}", server.name),
             reason,
         )
+        .for_staff("open", self.item())
         .into()
     }
 

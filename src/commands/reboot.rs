@@ -14,13 +14,8 @@ use crate::provision::server_state;
 const COMMAND: ItemCommand = ItemCommand::Reboot;
 const STEPS: [&str; 2] = ["reset the power", "report the service rebooted"];
 
-pub fn run(
-    root: &MgrRoot,
-    item: u64,
-    running_operation: Option<u64>,
-    dry_run: bool,
-) -> Result<Option<Element>> {
-    let guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
+pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> {
+    let guarded = Guarded::start(root, item, COMMAND, dry_run)?;
     let (held, server) = (guarded.held(), guarded.server());
     if dry_run {
         return Ok(Some(plan_document(

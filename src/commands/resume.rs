@@ -12,13 +12,8 @@ use crate::provision::service_plan::{ResumeStep, resume_plan};
 
 const COMMAND: ItemCommand = ItemCommand::Resume;
 
-pub fn run(
-    root: &MgrRoot,
-    item: u64,
-    running_operation: Option<u64>,
-    dry_run: bool,
-) -> Result<Option<Element>> {
-    let guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
+pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> {
+    let guarded = Guarded::start(root, item, COMMAND, dry_run)?;
     let (held, server) = (guarded.held(), guarded.server());
     let steps = resume_plan(server);
     if dry_run {

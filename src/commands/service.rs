@@ -76,52 +76,6 @@ impl Billing {
             .call(func, &[("sok", "ok"), ("elid", &elid)])
             .map(drop)
     }
-
-    /// A task for the module's department, so staff see what to do by hand; and the running
-    /// operation switched to manual so BILLmanager stops retrying it.
-    pub fn hand_to_staff(
-        &self,
-        command: &str,
-        item: u64,
-        running_operation: Option<u64>,
-        text: &str,
-    ) -> Result<()> {
-        let item_id = item.to_string();
-        if let Some(ro) = running_operation {
-            self.mgrctl
-                .call("runningoperation.setmanual", &[("elid", &ro.to_string())])
-                .context("switching the running operation to manual")?;
-        }
-        let answer = self
-            .mgrctl
-            .call(
-                "task.gettype",
-                &[("operation", command), ("item", &item_id)],
-            )
-            .context("asking BILLmanager for the task type")?;
-        let Some(task_type) =
-            crate::billmgr::mgrctl::find_value(&answer, "task_type")?.filter(|t| !t.is_empty())
-        else {
-            log::warn!(
-                "BILLmanager has no task type for '{command}'; no task created. For staff: {text}"
-            );
-            return Ok(());
-        };
-        let ro = running_operation.map(|r| r.to_string()).unwrap_or_default();
-        self.mgrctl
-            .call(
-                "task.edit",
-                &[
-                    ("sok", "ok"),
-                    ("item", &item_id),
-                    ("runningoperation", &ro),
-                    ("type", &task_type),
-                    ("params", text),
-                ],
-            )
-            .map(drop)
-            .context("creating the task for staff")
-    }
 }
 
 /// A service item of this module, with what the commands need about it.

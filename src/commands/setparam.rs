@@ -57,7 +57,7 @@ fn change(
     running_operation: Option<u64>,
     dry_run: bool,
 ) -> Result<Option<Element>> {
-    let mut guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
+    let mut guarded = Guarded::start(root, item, COMMAND, dry_run)?;
     let (held, server) = guarded.parts_mut();
     let order = read_order(&mut held.billing, &held.service)?;
     let saved_ip = held.service.params.get("ip").map(String::as_str);
@@ -114,6 +114,7 @@ fn change(
             SetparamStep::HandToStaff(text) => {
                 log::warn!("{text}");
                 held.billing
+                    .mgrctl
                     .hand_to_staff(COMMAND.name(), item, running_operation, text)?;
             }
             SetparamStep::ReportDone => held.billing.report("service.postsetparam", item)?,

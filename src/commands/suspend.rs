@@ -18,13 +18,8 @@ use crate::provision::service_plan::{SuspendStep, suspend_plan};
 
 const COMMAND: ItemCommand = ItemCommand::Suspend;
 
-pub fn run(
-    root: &MgrRoot,
-    item: u64,
-    running_operation: Option<u64>,
-    dry_run: bool,
-) -> Result<Option<Element>> {
-    let guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
+pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> {
+    let guarded = Guarded::start(root, item, COMMAND, dry_run)?;
     let (held, server) = (guarded.held(), guarded.server());
     let steps = suspend_plan(server).map_err(|no_ports| {
         ModuleError::new(

@@ -163,6 +163,7 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
             // No running operation: sync_item itself succeeds, only the service needs staff.
             if let Err(err) = held
                 .billing
+                .mgrctl
                 .hand_to_staff(COMMAND.name(), item, None, &text)
             {
                 held.billing.drop_param(item, DRIFT_PARAM)?;
