@@ -6,6 +6,7 @@
 mod billmgr;
 mod commands;
 mod dci;
+mod effects;
 mod protocol;
 mod provision;
 
@@ -82,7 +83,7 @@ fn run(args: &[String]) -> ExitCode {
 /// Commands that never read a module (check_connection and the wizard test typed credentials)
 /// leave it alone.
 fn settle_connection_problem(root: &MgrRoot, outcome: &anyhow::Result<Option<commands::Output>>) {
-    let Some((module, name)) = commands::service::loaded_module() else {
+    let Some((module, name)) = effects::service::loaded_module() else {
         return;
     };
     match outcome {
@@ -188,7 +189,7 @@ fn record_on_running_operation(
     document: &Element,
 ) {
     let elid = running_operation.to_string();
-    let loaded = commands::service::loaded_module();
+    let loaded = effects::service::loaded_module();
     let id = loaded
         .map(|(id, _)| *id)
         .or_else(|| invocation.command.module());

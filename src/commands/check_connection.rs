@@ -5,8 +5,8 @@
 
 use anyhow::Result;
 
-use super::session::{dci_client, read_location};
 use crate::billmgr::paths::MgrRoot;
+use crate::effects::session::{dci_client, read_location};
 use crate::protocol::connection::{Connection, params_from_form_xml};
 use crate::protocol::xml::Element;
 

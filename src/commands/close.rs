@@ -16,11 +16,11 @@
 
 use anyhow::{Context, Result};
 
-use super::held::{self, Held, plan_document};
-use super::wait::{Polling, wait_operation};
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::{EditServer, OperationStatus, PortStatus, Server};
 use crate::dci::client::is_not_found;
+use crate::effects::held::{self, Held, plan_document};
+use crate::effects::wait::{Polling, wait_operation};
 use crate::protocol::error::{ErrorKind, ModuleError, classify};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
@@ -197,7 +197,13 @@ impl Close<'_> {
                     .with_context(|| format!("clearing the notes of server {}", server.name))
             }
             CloseStep::ReportClosed => {
-                super::ip_list::apply(&held.billing.mgrctl, held.item(), &self.ip_list, &[], "")?;
+                crate::effects::ip_list::apply(
+                    &held.billing.mgrctl,
+                    held.item(),
+                    &self.ip_list,
+                    &[],
+                    "",
+                )?;
                 held.billing.report("service.postclose", held.item())
             }
         }

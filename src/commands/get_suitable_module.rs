@@ -20,10 +20,10 @@
 
 use anyhow::{Context, Result};
 
-use super::service::{Billing, MODULE_NAME, load_module, module_client};
-use super::stock::survey;
 use crate::billmgr::mgrctl::text_at;
 use crate::billmgr::paths::MgrRoot;
+use crate::effects::service::{Billing, MODULE_NAME, load_module, module_client};
+use crate::effects::stock::survey;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::matching::rank;

@@ -21,13 +21,13 @@
 use anyhow::{Context, Result};
 
 use super::Output;
-use super::service::{Billing, load_module, module_client};
 use crate::billmgr::db::Db;
 use crate::billmgr::lock::FileLock;
 use crate::billmgr::mgrctl::find_value;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Server;
 use crate::dci::client::Client;
+use crate::effects::service::{Billing, load_module, module_client};
 use crate::protocol::args::{Format, Invocation};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::features::ITEMTYPE;

@@ -1,32 +1,21 @@
 //! One file per command, thin: read state, ask `provision`, act, report.
 
 pub mod check_connection;
-mod claim;
 pub mod close;
-mod customer;
-mod explain;
+pub mod get_server_config;
 pub mod get_suitable_module;
-pub mod held;
 mod import;
-mod ip_list;
-mod network;
 pub mod open;
-mod order;
 pub mod pricelist_dynamic_settings_tune;
 mod probe;
 pub mod reboot;
 mod report;
 pub mod resume;
-pub mod server_config;
-pub mod service;
-pub mod session;
 pub mod setparam;
-mod stock;
 pub mod suspend;
 pub mod sync_item;
 pub mod transition_controlpanel;
 pub mod tune_connection;
-mod wait;
 
 use std::io::Read;
 
@@ -134,7 +123,7 @@ fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>
         Command::SyncItem { item } => sync_item::run(root, item, dry_run)?,
         Command::Reboot { item } => reboot::run(root, item, dry_run)?,
         Command::GetServerConfig { module } | Command::SyncServer { module } => {
-            server_config::run(root, module, dry_run)?
+            get_server_config::run(root, module, dry_run)?
         }
         Command::TransitionControlpanel { item } => transition_controlpanel::run(root, item)?,
         Command::Setparam { item, user } => setparam::run(root, item, ro, user, dry_run)?,

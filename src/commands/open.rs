@@ -8,28 +8,28 @@
 use anyhow::{Context, Result};
 
 use super::Output;
-use super::claim::{
-    CLAIMING, Claim, ClaimRequest, already_done, check_rebuilt, claim, held_server, release,
-};
-use super::customer::{ensure_user, random_password};
-use super::held::set_ports;
-use super::network::PoolFacts;
-use super::order::{Ordered, Software, resolve_software};
-use super::service::{Billing, Service, not_owner};
-use super::wait::{Polling, wait_operation};
 use crate::billmgr::lock::FileLock;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::{IpFamily, OsInstall, PortStatus, Server};
 use crate::dci::client::Client;
+use crate::effects::claim::{
+    CLAIMING, Claim, ClaimRequest, already_done, check_rebuilt, claim, held_server, release,
+};
+use crate::effects::customer::{ensure_user, random_password};
+use crate::effects::held::set_ports;
+use crate::effects::network::PoolFacts;
+use crate::effects::order::{Ordered, Software, resolve_software};
+use crate::effects::service::{Billing, Service, not_owner};
+use crate::effects::wait::{Polling, wait_operation};
 use crate::protocol::args::Invocation;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
 use crate::provision::action::ItemCommand;
 use crate::provision::availability::{MacCounts, verify_claim};
-use crate::provision::install::{self, InstallRecord, login_name};
+use crate::provision::install::{self, InstallRecord};
 use crate::provision::open_plan::{OpenStep, OpenTarget, open_plan};
 use crate::provision::ownership::{Holder, item_note};
 use crate::provision::pool::Addresses;
-use crate::provision::server_state::{self, main_ipv4};
+use crate::provision::server_state;
 
 /// Plans are rebuilt after every wait; more rounds than this means the server keeps changing
 /// under the module's hands.
@@ -39,13 +39,13 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
     let mut billing = Billing::connect(root)?;
     let service = Service::load(&mut billing, item, ItemCommand::Open)?;
     if invocation.dry_run {
-        return super::explain::open(root, invocation, &mut billing, &service).map(Some);
+        return crate::effects::explain::open(root, invocation, &mut billing, &service).map(Some);
     }
-    let _item_lock = super::held::lock_item(root, item)?;
-    let ordered = super::order::read(&mut billing, &service)?;
+    let _item_lock = crate::effects::held::lock_item(root, item)?;
+    let ordered = crate::effects::order::read(&mut billing, &service)?;
     let holder = service.holder()?;
     let client = service.client(root)?;
-    let location = super::session::read_location(&client, service.connection.location)?;
+    let location = crate::effects::session::read_location(&client, service.connection.location)?;
     let software = resolve_software(&client, location.id, &ordered)?;
     let mut pools = PoolFacts::new(location);
 
@@ -360,7 +360,7 @@ impl Opening<'_> {
     }
 
     fn finish(&mut self, server: &Server) -> Result<()> {
-        finish_open(self.billing, self.service, server)?;
+        crate::effects::finish::finish_open(self.billing, self.service, server)?;
         log::info!("item {} is open on server {}", self.item(), server.name);
         Ok(())
     }
@@ -403,45 +403,4 @@ impl Opening<'_> {
         }
         self.let_go(server)
     }
-}
-
-/// The last step of an open (DESIGN §2 "open", step 10), also taken by `sync_item` when an
-/// install completed after the open's wait ran out: saves `serverid` when the server was found
-/// by its notes only, the server's main IPv4 address as `ip`, the
-/// install's login as `username`, then reports the service open. The root password is open's
-/// to save (crypted `userpassword`) before it starts the install, because nothing can read it
-/// back from DCImanager; when it is missing the service is still opened, with a warning.
-pub fn finish_open(billing: &mut Billing, service: &Service, server: &Server) -> Result<()> {
-    let item = service.id();
-    if service.saved_server_id()? != Some(server.id) {
-        billing.save_param(item, "serverid", &server.id.to_string(), false)?;
-    }
-    if let Some(ip) = main_ipv4(server) {
-        billing.save_param(item, "ip", &ip.name, false)?;
-    }
-    let template = server
-        .os_template
-        .as_ref()
-        .map(|t| t.name.as_str())
-        .or_else(|| service.params.get("ostempl").map(String::as_str))
-        .unwrap_or_default();
-    billing.save_param(item, "username", login_name(template), false)?;
-    let crypted = billing.db.item_crypted_params(item, &billing.key)?;
-    if crypted.get("userpassword").is_none_or(|p| p.is_empty()) {
-        log::warn!(
-            "item {item} has no userpassword: the customer's root password for server {} is unknown to BILLmanager",
-            server.name
-        );
-    }
-    let listed = billing.db.service_ips(item)?;
-    super::ip_list::apply(
-        &billing.mgrctl,
-        item,
-        &listed,
-        &server.ip,
-        super::ip_list::server_domain(server),
-    )?;
-    billing
-        .report("service.postopen", item)
-        .with_context(|| format!("reporting item {item} open"))
 }

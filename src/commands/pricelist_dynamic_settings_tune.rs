@@ -12,9 +12,9 @@
 
 use anyhow::{Context, Result};
 
-use super::server_config::{FIELD, location_slist};
-use super::service::{Billing, load_module, module_client};
+use super::get_server_config::{FIELD, location_slist};
 use crate::billmgr::paths::MgrRoot;
+use crate::effects::service::{Billing, load_module, module_client};
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
 use crate::protocol::xml::Element;
 

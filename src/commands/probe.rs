@@ -16,13 +16,13 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use super::Output;
-use super::service::{Billing, load_module};
-use super::session::dci_client;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::client::Client;
 use crate::dci::conformance::{self, Finding, Observed, Verdict};
 use crate::dci::contract::{ANSWERS, Contract, Method};
 use crate::dci::filter::Filter;
+use crate::effects::service::{Billing, load_module};
+use crate::effects::session::dci_client;
 use crate::protocol::args::{Format, Invocation};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;

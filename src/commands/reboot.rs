@@ -5,8 +5,8 @@
 
 use anyhow::{Context, Result};
 
-use super::held::{Guarded, plan_document};
 use crate::billmgr::paths::MgrRoot;
+use crate::effects::held::{Guarded, plan_document};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
 use crate::provision::server_state;

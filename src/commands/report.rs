@@ -12,10 +12,10 @@ use std::fmt::Write as _;
 use anyhow::{Context, Result};
 
 use super::Output;
-use super::service::{Billing, load_module, module_client};
 use crate::billmgr::db::ProcessingModule;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Location;
+use crate::effects::service::{Billing, load_module, module_client};
 use crate::protocol::args::{Format, Invocation};
 use crate::protocol::connection::Connection;
 use crate::protocol::xml::Element;
@@ -30,7 +30,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Ou
     let (module, connection) = load_module(&mut billing, module_id)?;
     let facts = read_facts(&mut billing, &module, &connection)?;
     let client = module_client(root, module.id, &connection)?;
-    let location = super::session::read_location(&client, connection.location)?;
+    let location = crate::effects::session::read_location(&client, connection.location)?;
     let mut audit = Audit::new(facts);
     client
         .for_each_server_page(None, |page| {

@@ -3,9 +3,9 @@
 
 use anyhow::{Context, Result};
 
-use super::held::{self, Guarded, plan_document};
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::PortStatus;
+use crate::effects::held::{self, Guarded, plan_document};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
 use crate::provision::service_plan::{ResumeStep, resume_plan};

@@ -16,14 +16,14 @@
 use anyhow::{Context, Result};
 
 use super::NothingToDo;
-use super::held::{Guarded, plan_document};
-use super::network::PoolFacts;
-use super::order::read_order;
-use super::service::Billing;
-use super::session::read_location;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::IpFamily;
 use crate::dci::client::is_not_found;
+use crate::effects::held::{Guarded, plan_document};
+use crate::effects::network::PoolFacts;
+use crate::effects::order::read_order;
+use crate::effects::service::Billing;
+use crate::effects::session::read_location;
 use crate::protocol::error::{ErrorKind, classify};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;

@@ -8,9 +8,9 @@
 
 use anyhow::Result;
 
-use super::held::{self, Guarded, plan_document};
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::PortStatus;
+use crate::effects::held::{self, Guarded, plan_document};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;

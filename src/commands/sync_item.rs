@@ -18,9 +18,9 @@
 
 use anyhow::{Context, Result};
 
-use super::held::{self, Held, plan_document};
-use super::ip_list;
 use crate::billmgr::paths::MgrRoot;
+use crate::effects::held::{self, Held, plan_document};
+use crate::effects::ip_list;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
@@ -132,7 +132,7 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
                 })?
             }
             SyncAction::FinishOpen => {
-                super::open::finish_open(&mut held.billing, &held.service, on_server()?)?
+                crate::effects::finish::finish_open(&mut held.billing, &held.service, on_server()?)?
             }
             SyncAction::UpdateIp(address) => held.billing.save_param(item, "ip", address, false)?,
             // Logged above; drift is reported below, once.

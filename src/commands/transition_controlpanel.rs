@@ -9,11 +9,11 @@
 
 use anyhow::Result;
 
-use super::service::{Billing, MODULE_NAME, Service};
 use crate::billmgr::logging::register_secret;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::address;
 use crate::dci::client::is_not_found;
+use crate::effects::service::{Billing, MODULE_NAME, Service};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;

@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
-use super::service::{Billing, MODULE_NAME};
-use super::session::dci_client;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Location;
+use crate::effects::service::{Billing, MODULE_NAME};
+use crate::effects::session::dci_client;
 use crate::protocol::connection::{Connection, params_from_form};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;

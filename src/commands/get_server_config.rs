@@ -22,12 +22,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
 
-use super::service::{Billing, load_module, module_client};
 use crate::billmgr::db::ParamValue;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::{Access, ConfigurationSummary, Server};
 use crate::dci::client::Client;
 use crate::dci::filter::Filter;
+use crate::effects::service::{Billing, load_module, module_client};
 use crate::protocol::features::ITEMTYPE;
 use crate::protocol::xml::Element;
 

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
-use super::NothingToDo;
 use super::session::dci_client;
 use crate::billmgr::crypto::CryptKey;
 use crate::billmgr::db::{Db, ItemRecord, ProcessingModule};
 use crate::billmgr::mgrctl::Mgrctl;
 use crate::billmgr::paths::MgrRoot;
+use crate::commands::NothingToDo;
 use crate::dci::api::Server;
 use crate::dci::client::{Client, is_not_found};
 use crate::dci::filter::{Filter, Literal};

@@ -9,13 +9,13 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use super::Output;
 use super::claim::{check_rebuilt, decide, held_server, no_server};
 use super::network::{PoolFacts, no_pool};
 use super::order::{self, Ordered, resolve_software};
 use super::service::{Billing, Service, not_owner};
 use super::stock::survey;
 use crate::billmgr::paths::MgrRoot;
+use crate::commands::Output;
 use crate::dci::api::Server;
 use crate::dci::client::Client;
 use crate::protocol::args::{Format, Invocation};
