@@ -16,7 +16,8 @@
 
 use anyhow::{Context, Result};
 
-use crate::billmgr::paths::MgrRoot;
+use super::CommandContext;
+
 use crate::dci::api::{EditServer, OperationStatus, PortStatus, Server};
 use crate::dci::client::is_not_found;
 use crate::effects::held::{self, Held, plan_document};
@@ -31,7 +32,8 @@ use crate::provision::ownership::{ItemNote, NoteStage, wipe_failed_note};
 const COMMAND: ItemCommand = ItemCommand::Close;
 const WIPE: &str = "diagnostics with disk cleanup";
 
-pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Element>> {
+    let (root, item, dry_run) = (ctx.root, ctx.target, ctx.dry_run);
     let _lock = held::lock_unless_dry(root, item, dry_run)?;
     let mut held = Held::load(root, item, COMMAND)?;
     let server = held.server()?;

@@ -7,6 +7,8 @@
 
 use anyhow::{Context, Result};
 
+use super::CommandContext;
+
 use super::Output;
 use crate::billmgr::lock::FileLock;
 use crate::billmgr::paths::MgrRoot;
@@ -21,7 +23,6 @@ use crate::effects::network::PoolFacts;
 use crate::effects::order::{Ordered, Software, resolve_software};
 use crate::effects::service::{Billing, Service, not_owner};
 use crate::effects::wait::{Polling, wait_operation};
-use crate::protocol::args::Invocation;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
 use crate::provision::action::ItemCommand;
 use crate::provision::availability::{MacCounts, verify_claim};
@@ -35,11 +36,12 @@ use crate::provision::server_state;
 /// under the module's hands.
 const MAX_ROUNDS: usize = 6;
 
-pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<Output>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Output>> {
+    let (root, item) = (ctx.root, ctx.target);
     let mut billing = Billing::connect(root)?;
     let service = Service::load(&mut billing, item, ItemCommand::Open)?;
-    if invocation.dry_run {
-        return crate::effects::explain::open(root, invocation, &mut billing, &service).map(Some);
+    if ctx.dry_run {
+        return crate::effects::explain::open(ctx, &mut billing, &service).map(Some);
     }
     let _item_lock = crate::effects::held::lock_item(root, item)?;
     let ordered = crate::effects::order::read(&mut billing, &service)?;
@@ -81,12 +83,9 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
                         ordered.order.requirement, server.name, server.id
                     );
                     log::warn!("{text}");
-                    billing.mgrctl.hand_to_staff(
-                        "open",
-                        item,
-                        invocation.running_operation,
-                        &text,
-                    )?;
+                    billing
+                        .mgrctl
+                        .hand_to_staff("open", item, ctx.running_operation, &text)?;
                     return Ok(None);
                 }
             }

@@ -5,7 +5,8 @@
 
 use anyhow::{Context, Result};
 
-use crate::billmgr::paths::MgrRoot;
+use super::CommandContext;
+
 use crate::effects::held::{Guarded, plan_document};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
@@ -14,7 +15,8 @@ use crate::provision::server_state;
 const COMMAND: ItemCommand = ItemCommand::Reboot;
 const STEPS: [&str; 2] = ["reset the power", "report the service rebooted"];
 
-pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Element>> {
+    let (root, item, dry_run) = (ctx.root, ctx.target, ctx.dry_run);
     let guarded = Guarded::start(root, item, COMMAND, dry_run)?;
     let (held, server) = (guarded.held(), guarded.server());
     if dry_run {

@@ -11,12 +11,13 @@ use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
 
+use super::CommandContext;
+
 use super::Output;
 use crate::billmgr::db::ProcessingModule;
-use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Location;
 use crate::effects::service::{Billing, load_module, module_client};
-use crate::protocol::args::{Format, Invocation};
+use crate::protocol::args::Format;
 use crate::protocol::connection::Connection;
 use crate::protocol::xml::Element;
 use crate::provision::availability::AvailabilityRule;
@@ -25,7 +26,8 @@ use crate::provision::drift::{
 };
 use crate::provision::item_status::StatusCode;
 
-pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Output> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Output> {
+    let (root, module_id) = (ctx.root, ctx.target);
     let mut billing = Billing::connect(root)?;
     let (module, connection) = load_module(&mut billing, module_id)?;
     let facts = read_facts(&mut billing, &module, &connection)?;
@@ -54,7 +56,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Ou
         report.services,
         report.listed
     );
-    Ok(match invocation.format {
+    Ok(match ctx.format {
         Format::Xml => Output::Xml(xml_report(&heading, &report)),
         Format::Text => Output::Text(text_report(&heading, &report)),
     })

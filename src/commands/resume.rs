@@ -3,7 +3,8 @@
 
 use anyhow::{Context, Result};
 
-use crate::billmgr::paths::MgrRoot;
+use super::CommandContext;
+
 use crate::dci::api::PortStatus;
 use crate::effects::held::{self, Guarded, plan_document};
 use crate::protocol::xml::Element;
@@ -12,7 +13,8 @@ use crate::provision::service_plan::{ResumeStep, resume_plan};
 
 const COMMAND: ItemCommand = ItemCommand::Resume;
 
-pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Element>> {
+    let (root, item, dry_run) = (ctx.root, ctx.target, ctx.dry_run);
     let guarded = Guarded::start(root, item, COMMAND, dry_run)?;
     let (held, server) = (guarded.held(), guarded.server());
     let steps = resume_plan(server);

@@ -15,6 +15,8 @@
 
 use anyhow::{Context, Result};
 
+use super::CommandContext;
+
 use super::NothingToDo;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::IpFamily;
@@ -32,13 +34,9 @@ use crate::provision::setparam_plan::{SetparamStep, main_ip, setparam_plan};
 
 const COMMAND: ItemCommand = ItemCommand::Setparam;
 
-pub fn run(
-    root: &MgrRoot,
-    item: u64,
-    running_operation: Option<u64>,
-    user: Option<u64>,
-    dry_run: bool,
-) -> Result<Option<Element>> {
+pub fn run(ctx: &CommandContext<u64>, user: Option<u64>) -> Result<Option<Element>> {
+    let (root, item, running_operation, dry_run) =
+        (ctx.root, ctx.target, ctx.running_operation, ctx.dry_run);
     let result = change(root, item, running_operation, dry_run);
     if let Err(err) = &result
         && !dry_run

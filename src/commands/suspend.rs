@@ -8,7 +8,8 @@
 
 use anyhow::Result;
 
-use crate::billmgr::paths::MgrRoot;
+use super::CommandContext;
+
 use crate::dci::api::PortStatus;
 use crate::effects::held::{self, Guarded, plan_document};
 use crate::protocol::error::{ErrorKind, ModuleError};
@@ -18,7 +19,8 @@ use crate::provision::service_plan::{SuspendStep, suspend_plan};
 
 const COMMAND: ItemCommand = ItemCommand::Suspend;
 
-pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Element>> {
+    let (root, item, dry_run) = (ctx.root, ctx.target, ctx.dry_run);
     let guarded = Guarded::start(root, item, COMMAND, dry_run)?;
     let (held, server) = (guarded.held(), guarded.server());
     let steps = suspend_plan(server).map_err(|no_ports| {

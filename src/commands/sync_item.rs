@@ -18,7 +18,8 @@
 
 use anyhow::{Context, Result};
 
-use crate::billmgr::paths::MgrRoot;
+use super::CommandContext;
+
 use crate::effects::held::{self, Held, plan_document};
 use crate::effects::ip_list;
 use crate::protocol::error::{ErrorKind, ModuleError};
@@ -32,7 +33,8 @@ use crate::provision::service_plan::{
 
 const COMMAND: ItemCommand = ItemCommand::SyncItem;
 
-pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Element>> {
+    let (root, item, dry_run) = (ctx.root, ctx.target, ctx.dry_run);
     let _lock = if dry_run {
         None
     } else {

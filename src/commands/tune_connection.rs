@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
+use super::CommandContext;
+
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Location;
 use crate::effects::service::{Billing, MODULE_NAME};
@@ -29,7 +31,8 @@ const WIZARD_STEP: &str = "processing.add.user";
 /// The select's name, the connection param `location`.
 const FIELD: &str = "location";
 
-pub fn run(root: &MgrRoot, form: &str) -> Result<Element> {
+pub fn run(ctx: &CommandContext, form: &str) -> Result<Element> {
+    let root = ctx.root;
     let form = Element::parse(form).map_err(|err| {
         ModuleError::new(
             ErrorKind::Usage,

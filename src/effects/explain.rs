@@ -14,11 +14,10 @@ use super::network::{PoolFacts, no_pool};
 use super::order::{self, Ordered, resolve_software};
 use super::service::{Billing, Service, not_owner};
 use super::stock::survey;
-use crate::billmgr::paths::MgrRoot;
-use crate::commands::Output;
+use crate::commands::{CommandContext, Output};
 use crate::dci::api::Server;
 use crate::dci::client::Client;
-use crate::protocol::args::{Format, Invocation};
+use crate::protocol::args::Format;
 use crate::protocol::xml::Element;
 use crate::provision::availability::RuleTally;
 use crate::provision::claim_plan::{ClaimInput, Decision};
@@ -56,15 +55,10 @@ struct Plan {
     verdicts: Vec<(u64, String, &'static str, String)>,
 }
 
-pub fn open(
-    root: &MgrRoot,
-    invocation: &Invocation,
-    billing: &mut Billing,
-    service: &Service,
-) -> Result<Output> {
+pub fn open(ctx: &CommandContext<u64>, billing: &mut Billing, service: &Service) -> Result<Output> {
     let ordered = order::read(billing, service)?;
     let holder = service.holder()?;
-    let client = service.client(root)?;
+    let client = service.client(ctx.root)?;
     let location = super::session::read_location(&client, service.connection.location)?;
     let software = resolve_software(&client, location.id, &ordered)?;
     let mut pools = PoolFacts::new(location);
@@ -78,7 +72,7 @@ pub fn open(
     )?;
     let requests = client.requests_made();
     let summary = summary(&ordered, &plan);
-    match invocation.format {
+    match ctx.format {
         Format::Text => Ok(Output::Text(text_report(
             &ordered, &plan, &software, requests,
         ))),
