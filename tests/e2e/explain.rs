@@ -175,16 +175,17 @@ fn with_a_match_the_other_configurations_still_show_their_distance() {
     assert_nothing_changed(&world);
 }
 
-/// The server the dry run names, from its XML plan.
-fn named_server(world: &World, item: u64) -> String {
+/// The server the dry run names, from its XML plan: its id and how it was chosen.
+fn named_server(world: &World, item: u64) -> (String, String) {
     let run = explain(world, item, "xml");
     run.assert_ok();
     let els = elements(&run.stdout).expect("well-formed");
-    els.iter()
+    let server = els
+        .iter()
         .find(|e| e.path == "/doc/open/server")
-        .and_then(|e| e.attr("id"))
-        .unwrap_or_else(|| panic!("no server in: {}", run.stdout))
-        .to_string()
+        .unwrap_or_else(|| panic!("no server in: {}", run.stdout));
+    let attr = |name| server.attr(name).unwrap_or_default().to_string();
+    (attr("id"), attr("choice"))
 }
 
 fn open(world: &World, item: u64) -> Run {
@@ -218,7 +219,7 @@ fn the_dry_run_names_the_server_the_open_takes() {
     for (name, servers) in worlds {
         let world = World::new(name, inventory(json!(servers)));
         let item = world.order(FIXED_LABEL, &[("ostempl", "Debian-12")]);
-        let named = named_server(&world, item);
+        let (named, _) = named_server(&world, item);
         open(&world, item).assert_ok();
         assert_eq!(
             world.item_param(item, "serverid").as_deref(),
@@ -240,16 +241,9 @@ fn the_dry_run_names_the_server_of_an_interrupted_claim() {
     );
     let item = world.order(FIXED_LABEL, &[("ostempl", "Debian-12")]);
     world.set_item_param(item, "claiming", "150");
-    let run = explain(&world, item, "xml");
-    run.assert_ok();
-    let els = elements(&run.stdout).expect("well-formed");
-    let server = els
-        .iter()
-        .find(|e| e.path == "/doc/open/server")
-        .expect("server");
     assert_eq!(
-        (server.attr("id"), server.attr("choice")),
-        (Some("150"), Some("held"))
+        named_server(&world, item),
+        ("150".to_string(), "held".to_string())
     );
     assert_nothing_changed(&world);
     open(&world, item).assert_ok();
@@ -289,7 +283,7 @@ fn the_dry_run_passes_over_a_match_without_a_pool_like_the_open() {
     inv.pool_settings.allocation = vec![2, 3];
     let world = World::new("explain_no_pool_match", inv);
     let item = world.order(FIXED_LABEL, &[("ostempl", "Debian-12")]);
-    assert_eq!(named_server(&world, item), "34");
+    assert_eq!(named_server(&world, item).0, "34");
     let text = explain(&world, item, "text");
     assert!(
         line(&text.stdout, "srv-30").contains("passed over"),
