@@ -1,4 +1,8 @@
-//! One file per command, thin: read state, ask `provision`, act, report.
+//! One file per command of `--help`, thin: read state, ask `provision`, act, report. What several
+//! commands share is in [`crate::effects`]; every command gets one [`CommandContext`].
+//!
+//! An error that needs staff carries its hand-off ([`crate::protocol::error::HandOff`]); `main`
+//! performs it, so a command never creates a task on its way to failing.
 
 pub mod check_connection;
 pub mod close;

@@ -113,8 +113,8 @@ pub fn claim(request: &ClaimRequest, pools: &mut PoolFacts) -> Result<Claim> {
     }
 }
 
-/// The open's decision over the location's stock ([`claim_plan`]), with the pool facts of the
-/// racks it needs read first; the real open and its dry run both take it from here.
+/// The open's decision over the location's stock ([`crate::provision::claim_plan`]), with the
+/// pool facts of the racks it needs read first; the real open and its dry run both take it here.
 pub fn decide<'s>(
     client: &Client,
     pools: &mut PoolFacts,

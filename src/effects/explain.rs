@@ -1,4 +1,4 @@
-//! `open --dry-run`: the open's decisions shown, nothing changed.
+//! `open --dry-run`: the decisions of the real open (the same claim plan) shown, nothing changed.
 //!
 //! For BILLmanager-style use the plan is XML on stdout with a short summary on stderr; with
 //! `--format text` it is a report for a person on stdout: every server of the location with the

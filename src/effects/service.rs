@@ -219,7 +219,7 @@ impl Service {
     }
 
     /// The server whose notes carry the item's mark (anywhere in the notes, as
-    /// [`ItemNote::read`] finds it).
+    /// [`crate::provision::ownership::ItemNote::read`] finds it).
     fn server_by_mark(&self, client: &Client) -> Result<Option<Server>> {
         let mark = item_note(self.id());
         let filter = Filter::cp(

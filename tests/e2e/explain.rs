@@ -233,14 +233,7 @@ fn the_dry_run_names_the_server_the_open_takes() {
 /// adopts, not a fresh one from stock.
 #[test]
 fn the_dry_run_names_the_server_of_an_interrupted_claim() {
-    let mut claimed = free_server(150, 2, FIXED_LABEL);
-    claimed["owner"] = json!({"id": crate::world::CUSTOMER_USER});
-    let world = World::new(
-        "explain_interrupted_claim",
-        crate::world::customer_inventory(json!([claimed, free_server(151, 2, FIXED_LABEL)])),
-    );
-    let item = world.order(FIXED_LABEL, &[("ostempl", "Debian-12")]);
-    world.set_item_param(item, "claiming", "150");
+    let (world, item) = crate::world::interrupted_claim("explain_interrupted_claim");
     assert_eq!(
         named_server(&world, item),
         ("150".to_string(), "held".to_string())
