@@ -6,6 +6,7 @@
 mod billmgr;
 mod commands;
 mod dci;
+mod effects;
 mod protocol;
 mod provision;
 
@@ -16,7 +17,7 @@ use billmgr::mgrctl::Mgrctl;
 use billmgr::paths::MgrRoot;
 use billmgr::problems;
 use protocol::args::{self, Invocation, Parsed};
-use protocol::error::{ErrorKind, classify};
+use protocol::error::{ErrorKind, classify, hand_off};
 use protocol::xml::{Element, error_document};
 
 fn main() -> ExitCode {
@@ -82,7 +83,7 @@ fn run(args: &[String]) -> ExitCode {
 /// Commands that never read a module (check_connection and the wizard test typed credentials)
 /// leave it alone.
 fn settle_connection_problem(root: &MgrRoot, outcome: &anyhow::Result<Option<commands::Output>>) {
-    let Some((module, name)) = commands::service::loaded_module() else {
+    let Some((module, name)) = effects::service::loaded_module() else {
         return;
     };
     match outcome {
@@ -145,8 +146,9 @@ fn describe(invocation: &Invocation) -> String {
     text
 }
 
-/// The one place a failure becomes what BILLmanager expects: error XML on stdout, a log line,
-/// the error recorded on the running operation, exit status 1.
+/// The one place a failure becomes what BILLmanager expects: a log line, the hand-off to staff
+/// the error carries (a task, the running operation switched to manual; none in a dry run),
+/// error XML on stdout, the error recorded on the running operation, exit status 1.
 fn report_failure(
     root: &MgrRoot,
     invocation: Option<&Invocation>,
@@ -156,6 +158,18 @@ fn report_failure(
     let (kind, object) = classify(err);
     let message = logging::redact(&format!("{err:#}"));
     log::error!("{what} failed ({}): {message}", kind.error_type());
+    if let Some(invocation) = invocation
+        && !invocation.dry_run
+        && let Some(hand_off) = hand_off(err)
+        && let Err(err) = Mgrctl::new(root).hand_to_staff(
+            &hand_off.command,
+            hand_off.item,
+            invocation.running_operation,
+            &logging::redact(&hand_off.text),
+        )
+    {
+        log::error!("could not create the task for staff: {err:#}");
+    }
     let document = error_document(kind.error_type(), &object, &message);
     print_document(&document);
     if let Some(invocation) = invocation
@@ -175,7 +189,7 @@ fn record_on_running_operation(
     document: &Element,
 ) {
     let elid = running_operation.to_string();
-    let loaded = commands::service::loaded_module();
+    let loaded = effects::service::loaded_module();
     let id = loaded
         .map(|(id, _)| *id)
         .or_else(|| invocation.command.module());

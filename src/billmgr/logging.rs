@@ -42,14 +42,18 @@ const TAIL_BYTES: usize = 32 * 1024;
 
 /// The parts of the module a `debug.conf` line `pmdci6.<part> N` can name, with the code each
 /// covers (a log record's target starts with one of them). `plan` is what the module decides
-/// and does step by step: the commands (every step of a plan is logged there) and the pure core.
+/// and does step by step: the commands and their shared effects (every step of a plan is logged
+/// there) and the pure core.
 /// Code in none of them (the command line and the run's start and end, locks, the key, the log
 /// itself) logs at the module's level.
 pub const PARTS: &[(&str, &[&str])] = &[
     ("dci", &["pmdci6::dci"]),
     ("mgrctl", &["pmdci6::billmgr::mgrctl"]),
     ("db", &["pmdci6::billmgr::db"]),
-    ("plan", &["pmdci6::commands", "pmdci6::provision"]),
+    (
+        "plan",
+        &["pmdci6::commands", "pmdci6::effects", "pmdci6::provision"],
+    ),
 ];
 
 /// Installs the logger for the whole process. Messages from other crates (HTTP, MySQL) are kept

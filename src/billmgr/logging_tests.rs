@@ -84,6 +84,7 @@ fn debug_conf_reads_every_coremanager_form() {
         [
             ("pmdci6::billmgr::mgrctl", LevelFilter::Trace),
             ("pmdci6::commands", LevelFilter::Error),
+            ("pmdci6::effects", LevelFilter::Error),
             ("pmdci6::provision", LevelFilter::Error)
         ]
     );

@@ -41,6 +41,47 @@ impl Mgrctl {
         Mgrctl { root: root.clone() }
     }
 
+    /// A task for the module's department, so staff see what to do by hand; and the running
+    /// operation switched to manual so BILLmanager stops retrying it.
+    pub fn hand_to_staff(
+        &self,
+        command: &str,
+        item: u64,
+        running_operation: Option<u64>,
+        text: &str,
+    ) -> Result<()> {
+        let item_id = item.to_string();
+        if let Some(ro) = running_operation {
+            self.call("runningoperation.setmanual", &[("elid", &ro.to_string())])
+                .context("switching the running operation to manual")?;
+        }
+        let answer = self
+            .call(
+                "task.gettype",
+                &[("operation", command), ("item", &item_id)],
+            )
+            .context("asking BILLmanager for the task type")?;
+        let Some(task_type) = find_value(&answer, "task_type")?.filter(|t| !t.is_empty()) else {
+            log::warn!(
+                "BILLmanager has no task type for '{command}'; no task created. For staff: {text}"
+            );
+            return Ok(());
+        };
+        let ro = running_operation.map(|r| r.to_string()).unwrap_or_default();
+        self.call(
+            "task.edit",
+            &[
+                ("sok", "ok"),
+                ("item", &item_id),
+                ("runningoperation", &ro),
+                ("type", &task_type),
+                ("params", text),
+            ],
+        )
+        .map(drop)
+        .context("creating the task for staff")
+    }
+
     /// Runs `sbin/mgrctl -m billmgr -o xml <func> k=v ...` and returns its XML answer.
     /// A non-zero exit or an `<error>` in the answer is a [`ErrorKind::Mgrctl`] error naming
     /// the function and BILLmanager's message.

@@ -5,13 +5,15 @@
 
 use anyhow::Result;
 
-use super::session::{dci_client, read_location};
-use crate::billmgr::paths::MgrRoot;
+use super::CommandContext;
+
+use crate::effects::session::{dci_client, read_location};
 use crate::protocol::connection::{Connection, params_from_form_xml};
 use crate::protocol::xml::Element;
 
 /// `form` is the connection form BILLmanager writes to stdin.
-pub fn run(root: &MgrRoot, form: &str) -> Result<Element> {
+pub fn run(ctx: &CommandContext, form: &str) -> Result<Element> {
+    let root = ctx.root;
     let params = params_from_form_xml(form)?;
     let connection = Connection::from_params(&params, &|name| std::env::var(name).ok())?;
     crate::billmgr::logging::register_secret(&connection.password);

@@ -16,11 +16,12 @@
 
 use anyhow::{Context, Result};
 
-use super::held::{self, Held, plan_document};
-use super::wait::{Polling, wait_operation};
-use crate::billmgr::paths::MgrRoot;
+use super::CommandContext;
+
 use crate::dci::api::{EditServer, OperationStatus, PortStatus, Server};
 use crate::dci::client::is_not_found;
+use crate::effects::held::{self, Held, plan_document};
+use crate::effects::wait::{Polling, wait_operation};
 use crate::protocol::error::{ErrorKind, ModuleError, classify};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
@@ -31,17 +32,13 @@ use crate::provision::ownership::{ItemNote, NoteStage, wipe_failed_note};
 const COMMAND: ItemCommand = ItemCommand::Close;
 const WIPE: &str = "diagnostics with disk cleanup";
 
-pub fn run(
-    root: &MgrRoot,
-    item: u64,
-    running_operation: Option<u64>,
-    dry_run: bool,
-) -> Result<Option<Element>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Element>> {
+    let (root, item, dry_run) = (ctx.root, ctx.target, ctx.dry_run);
     let _lock = held::lock_unless_dry(root, item, dry_run)?;
     let mut held = Held::load(root, item, COMMAND)?;
     let server = held.server()?;
     let steps = close_plan(server.as_ref(), &held.holder)
-        .map_err(|reason| held.refuse(COMMAND.name(), running_operation, dry_run, &reason))?;
+        .map_err(|reason| held.refuse(COMMAND.name(), &reason))?;
     // BILLmanager's IP list of the service: emptied just before the close is reported.
     let ip_list = held.billing.db.service_ips(item)?;
     if dry_run {
@@ -66,7 +63,6 @@ pub fn run(
         ip_list,
         held: &held,
         server: server.as_ref(),
-        running_operation,
         wipe: server
             .as_ref()
             .and_then(|s| ItemNote::read(&s.notes))
@@ -85,7 +81,6 @@ struct Close<'a> {
     ip_list: Vec<ListedIp>,
     held: &'a Held,
     server: Option<&'a Server>,
-    running_operation: Option<u64>,
     /// The diagnostics operation that wipes the disks, once started or found.
     wipe: Option<u64>,
 }
@@ -204,7 +199,13 @@ impl Close<'_> {
                     .with_context(|| format!("clearing the notes of server {}", server.name))
             }
             CloseStep::ReportClosed => {
-                super::ip_list::apply(&held.billing.mgrctl, held.item(), &self.ip_list, &[], "")?;
+                crate::effects::ip_list::apply(
+                    &held.billing.mgrctl,
+                    held.item(),
+                    &self.ip_list,
+                    &[],
+                    "",
+                )?;
                 held.billing.report("service.postclose", held.item())
             }
         }
@@ -256,15 +257,15 @@ impl Close<'_> {
             ),
             Err(err) => return Err(err),
         };
-        Err(self.wipe_failed(server, operation, &reason))
+        self.keep_out_of_stock(server, operation, &reason);
+        Err(self.wipe_failed(server, &reason))
     }
 
-    /// Maintenance mode with the reason in the notes, a task for staff, and the error. Failures
-    /// of the first two are logged: the error must reach BILLmanager, and the notes, which
-    /// still carry the item's mark, keep the server off sale meanwhile.
-    fn wipe_failed(&self, server: &Server, operation: u64, reason: &str) -> anyhow::Error {
-        let item = self.held.item();
-        let notes = wipe_failed_note(item, operation, reason);
+    /// Maintenance mode with the reason in the notes. A failure is logged: the error must
+    /// reach BILLmanager, and the notes, which still carry the item's mark, keep the server off
+    /// sale meanwhile.
+    fn keep_out_of_stock(&self, server: &Server, operation: u64, reason: &str) {
+        let notes = wipe_failed_note(self.held.item(), operation, reason);
         if let Err(err) = self.held.client.edit_server(
             server.id,
             &EditServer {
@@ -278,24 +279,23 @@ impl Close<'_> {
                 server.name
             );
         }
+    }
+
+    /// The failed wipe's error, handed to staff.
+    fn wipe_failed(&self, server: &Server, reason: &str) -> anyhow::Error {
+        let item = self.held.item();
         let text = format!(
             "close of item {item}: {reason} on server {} (id {}). The server is in maintenance mode, off sale, \
              and may still hold the customer's data. Check its disks, then run the close again: it takes the \
              server out of maintenance and wipes it again.",
             server.name, server.id
         );
-        if let Err(err) =
-            self.held
-                .billing
-                .hand_to_staff(COMMAND.name(), item, self.running_operation, &text)
-        {
-            log::error!("could not create the task for staff: {err:#}");
-        }
         ModuleError::new(
             ErrorKind::OperationFailed,
             format!("server {}", server.name),
             text,
         )
+        .for_staff(COMMAND.name(), item)
         .into()
     }
 }

@@ -20,10 +20,12 @@
 
 use anyhow::{Context, Result};
 
-use super::service::{Billing, MODULE_NAME, load_module, module_client};
-use super::stock::survey;
+use super::CommandContext;
+
 use crate::billmgr::mgrctl::text_at;
 use crate::billmgr::paths::MgrRoot;
+use crate::effects::service::{Billing, MODULE_NAME, load_module, module_client};
+use crate::effects::stock::survey;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::matching::rank;
@@ -79,7 +81,8 @@ impl Question {
     }
 }
 
-pub fn run(root: &MgrRoot, input: &str) -> Result<Element> {
+pub fn run(ctx: &CommandContext, input: &str) -> Result<Element> {
+    let root = ctx.root;
     let question = Question::read(input)?;
     let mut billing = Billing::connect(root)?;
     let candidates: Vec<u64> = billing

@@ -20,15 +20,16 @@
 
 use anyhow::{Context, Result};
 
+use super::CommandContext;
+
 use super::Output;
-use super::service::{Billing, load_module, module_client};
 use crate::billmgr::db::Db;
 use crate::billmgr::lock::FileLock;
 use crate::billmgr::mgrctl::find_value;
-use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Server;
 use crate::dci::client::Client;
-use crate::protocol::args::{Format, Invocation};
+use crate::effects::service::{Billing, load_module, module_client};
+use crate::protocol::args::Format;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::features::ITEMTYPE;
 use crate::protocol::xml::Element;
@@ -37,12 +38,8 @@ use crate::provision::install::login_name;
 use crate::provision::order::MANUAL;
 use crate::provision::ownership::item_note;
 
-pub fn run(
-    root: &MgrRoot,
-    invocation: &Invocation,
-    module_id: u64,
-    search: Option<&str>,
-) -> Result<Option<Output>> {
+pub fn run(ctx: &CommandContext<u64>, search: Option<&str>) -> Result<Option<Output>> {
+    let (root, module_id) = (ctx.root, ctx.target);
     let mut billing = Billing::connect(root)?;
     let (module, connection) = load_module(&mut billing, module_id)?;
     let _lock = FileLock::try_take(
@@ -76,8 +73,8 @@ pub fn run(
         search.map_or(String::new(), |s| format!(", search '{s}'")),
         decisions.len()
     );
-    if invocation.dry_run {
-        return Ok(Some(report(invocation.format, module_id, &decisions)));
+    if ctx.dry_run {
+        return Ok(Some(report(ctx.format, module_id, &decisions)));
     }
     let mut not_imported = Vec::new();
     for (server, decision) in &decisions {
@@ -175,7 +172,7 @@ fn billing_facts(db: &mut Db, module: u64, servers: &[Server]) -> Result<import:
         .filter(|e| !e.is_empty())
     {
         if let std::collections::btree_map::Entry::Vacant(slot) =
-            accounts.entry(email.to_lowercase())
+            accounts.entry(crate::provision::ownership::email_key(email))
         {
             slot.insert(db.accounts_with_email(email)?);
         }

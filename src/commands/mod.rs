@@ -1,33 +1,26 @@
-//! One file per command, thin: read state, ask `provision`, act, report.
+//! One file per command of `--help`, thin: read state, ask `provision`, act, report. What several
+//! commands share is in [`crate::effects`]; every command gets one [`CommandContext`].
+//!
+//! An error that needs staff carries its hand-off ([`crate::protocol::error::HandOff`]); `main`
+//! performs it, so a command never creates a task on its way to failing.
 
 pub mod check_connection;
-mod claim;
 pub mod close;
-mod customer;
-mod explain;
+pub mod get_server_config;
 pub mod get_suitable_module;
-pub mod held;
 mod import;
-mod ip_list;
-mod network;
 pub mod open;
-mod order;
 pub mod pricelist_dynamic_settings_tune;
 mod probe;
 pub mod reboot;
 mod report;
 pub mod resume;
-pub mod server_config;
-pub mod service;
-pub mod session;
 pub mod setparam;
 mod stat;
-mod stock;
 pub mod suspend;
 pub mod sync_item;
 pub mod transition_controlpanel;
 pub mod tune_connection;
-mod wait;
 
 use std::io::Read;
 
@@ -37,6 +30,41 @@ use crate::billmgr::paths::MgrRoot;
 use crate::protocol::args::{Command, Format, Invocation};
 use crate::protocol::features;
 use crate::protocol::xml::Element;
+
+/// What every command runs with, instead of an argument list of its own: the mgr5 root, the item
+/// or processing module the command is for (`target`; `()` for a command of neither),
+/// BILLmanager's running operation, whether this is a dry run, and the output format.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandContext<'a, T = ()> {
+    pub root: &'a MgrRoot,
+    pub target: T,
+    pub running_operation: Option<u64>,
+    pub dry_run: bool,
+    pub format: Format,
+}
+
+impl<'a> CommandContext<'a> {
+    pub fn new(root: &'a MgrRoot, invocation: &Invocation) -> CommandContext<'a> {
+        CommandContext {
+            root,
+            target: (),
+            running_operation: invocation.running_operation,
+            dry_run: invocation.dry_run,
+            format: invocation.format,
+        }
+    }
+
+    /// The context of a command for `target`, an item or a module.
+    pub fn on<T>(self, target: T) -> CommandContext<'a, T> {
+        CommandContext {
+            root: self.root,
+            target,
+            running_operation: self.running_operation,
+            dry_run: self.dry_run,
+            format: self.format,
+        }
+    }
+}
 
 /// What a command prints on stdout when it succeeds.
 pub enum Output {
@@ -105,47 +133,42 @@ fn read_stdin(what: &str) -> Result<String> {
 }
 
 fn run_command(root: &MgrRoot, invocation: &Invocation) -> Result<Option<Output>> {
-    let ro = invocation.running_operation;
-    let dry_run = invocation.dry_run;
+    let ctx = CommandContext::new(root, invocation);
     let document = match invocation.command {
         Command::Features => Some(features::document()),
         Command::CheckConnection => Some(check_connection::run(
-            root,
+            &ctx,
             &read_stdin("the connection form")?,
         )?),
         Command::TuneConnection => Some(tune_connection::run(
-            root,
+            &ctx,
             &read_stdin("the connection form")?,
         )?),
         Command::PricelistDynamicSettingsTune { module } => Some(
-            pricelist_dynamic_settings_tune::run(root, module, &read_stdin("the tariff form")?)?,
+            pricelist_dynamic_settings_tune::run(&ctx.on(module), &read_stdin("the tariff form")?)?,
         ),
-        Command::Open { item } => return open::run(root, invocation, item),
-        Command::Report { module } => return report::run(root, invocation, module).map(Some),
-        Command::Stat { module } => return stat::run(root, invocation, module),
+        Command::Open { item } => return open::run(&ctx.on(item)),
+        Command::Report { module } => return report::run(&ctx.on(module)).map(Some),
+        Command::Stat { module } => return stat::run(&ctx.on(module)),
         Command::Probe {
             module,
             ref swagger,
-        } => return probe::run(root, invocation, module, swagger.as_deref()).map(Some),
+        } => return probe::run(&ctx.on(module), swagger.as_deref()).map(Some),
         Command::Import { module, ref search } => {
-            return import::run(root, invocation, module, search.as_deref());
+            return import::run(&ctx.on(module), search.as_deref());
         }
-        Command::Suspend { item } => suspend::run(root, item, ro, dry_run)?,
-        Command::Resume { item } => resume::run(root, item, ro, dry_run)?,
-        Command::Close { item } => close::run(root, item, ro, dry_run)?,
-        Command::SyncItem { item } => sync_item::run(root, item, dry_run)?,
-        Command::Reboot { item } => reboot::run(root, item, ro, dry_run)?,
+        Command::Suspend { item } => suspend::run(&ctx.on(item))?,
+        Command::Resume { item } => resume::run(&ctx.on(item))?,
+        Command::Close { item } => close::run(&ctx.on(item))?,
+        Command::SyncItem { item } => sync_item::run(&ctx.on(item))?,
+        Command::Reboot { item } => reboot::run(&ctx.on(item))?,
         Command::GetServerConfig { module } | Command::SyncServer { module } => {
-            server_config::run(root, module, dry_run)?
+            get_server_config::run(&ctx.on(module))?
         }
-        Command::TransitionControlpanel { item } => transition_controlpanel::run(root, item)?,
-        Command::Setparam { item, user } => setparam::run(root, item, ro, user, dry_run)?,
+        Command::TransitionControlpanel { item } => transition_controlpanel::run(&ctx.on(item))?,
+        Command::Setparam { item, user } => setparam::run(&ctx.on(item), user)?,
         Command::GetSuitableModule => {
-            let mut order = String::new();
-            std::io::stdin()
-                .read_to_string(&mut order)
-                .context("reading the order from stdin")?;
-            Some(get_suitable_module::run(root, &order)?)
+            Some(get_suitable_module::run(&ctx, &read_stdin("the order")?)?)
         }
     };
     Ok(document.map(Output::Xml))

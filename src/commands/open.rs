@@ -7,51 +7,51 @@
 
 use anyhow::{Context, Result};
 
+use super::CommandContext;
+
 use super::Output;
-use super::claim::{CLAIMING, Claim, ClaimRequest, claim};
-use super::customer::{ensure_user, random_password};
-use super::held::set_ports;
-use super::network::PoolFacts;
-use super::order::{Ordered, Software, resolve_software};
-use super::service::{Billing, Service, not_owner};
-use super::wait::{Polling, wait_operation};
 use crate::billmgr::lock::FileLock;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::{IpFamily, OsInstall, PortStatus, Server};
-use crate::dci::client::{Client, is_conflict, is_not_found};
-use crate::protocol::args::Invocation;
+use crate::dci::client::Client;
+use crate::effects::claim::{
+    CLAIMING, Claim, ClaimRequest, already_done, check_rebuilt, claim, held_server, release,
+};
+use crate::effects::customer::{ensure_user, random_password};
+use crate::effects::held::set_ports;
+use crate::effects::network::PoolFacts;
+use crate::effects::order::{Ordered, Software, resolve_software};
+use crate::effects::service::{Billing, Service, not_owner};
+use crate::effects::wait::{Polling, wait_operation};
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
 use crate::provision::action::ItemCommand;
 use crate::provision::availability::{MacCounts, verify_claim};
-use crate::provision::install::{self, InstallRecord, login_name};
-use crate::provision::matching::fit;
+use crate::provision::install::{self, InstallRecord};
 use crate::provision::open_plan::{OpenStep, OpenTarget, open_plan};
-use crate::provision::ownership::{Holder, ItemNote, item_note, owner_email};
+use crate::provision::ownership::{Holder, item_note};
 use crate::provision::pool::Addresses;
-use crate::provision::server_state::{self, main_ipv4};
+use crate::provision::server_state;
 
 /// Plans are rebuilt after every wait; more rounds than this means the server keeps changing
 /// under the module's hands.
 const MAX_ROUNDS: usize = 6;
 
-pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<Output>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Output>> {
+    let (root, item) = (ctx.root, ctx.target);
     let mut billing = Billing::connect(root)?;
     let service = Service::load(&mut billing, item, ItemCommand::Open)?;
-    if invocation.dry_run {
-        return super::explain::open(root, invocation, &mut billing, &service).map(Some);
+    if ctx.dry_run {
+        return crate::effects::explain::open(ctx, &mut billing, &service).map(Some);
     }
-    let _item_lock = super::held::lock_item(root, item)?;
-    let ordered = super::order::read(&mut billing, &service)?;
+    let _item_lock = crate::effects::held::lock_item(root, item)?;
+    let ordered = crate::effects::order::read(&mut billing, &service)?;
     let holder = service.holder()?;
     let client = service.client(root)?;
-    let location = super::session::read_location(&client, service.connection.location)?;
+    let location = crate::effects::session::read_location(&client, service.connection.location)?;
     let software = resolve_software(&client, location.id, &ordered)?;
     let mut pools = PoolFacts::new(location);
 
-    let found = match service.find_server(&client)? {
-        Some(server) => Some(server),
-        None => interrupted_claim(&client, &service, &holder)?,
-    };
+    let found = held_server(&client, &service, &holder)?;
     let mut saved_server = service.saved_server_id()?;
     let server = match found {
         Some(server) => {
@@ -83,13 +83,15 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
                         ordered.order.requirement, server.name, server.id
                     );
                     log::warn!("{text}");
-                    billing.hand_to_staff("open", item, invocation.running_operation, &text)?;
+                    billing
+                        .mgrctl
+                        .hand_to_staff("open", item, ctx.running_operation, &text)?;
                     return Ok(None);
                 }
             }
         }
     };
-    waiting_for_rebuild(&server, &ordered, item)?;
+    check_rebuilt(&server, &ordered.order.requirement, item)?;
     let mut opening = Opening {
         root,
         billing: &mut billing,
@@ -101,69 +103,9 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, item: u64) -> Result<Option<
         pools,
         install: InstallRecord::parse(service.params.get(install::PARAM).map(String::as_str)),
         saved_server,
-        running_operation: invocation.running_operation,
     };
     opening.complete(server)?;
     Ok(None)
-}
-
-/// The server of a claim that was killed between setting the owner and writing the notes:
-/// the claim records the server it is about to take in the item param `claiming` first, so the
-/// retry adopts exactly that server, and only while it is this customer's with empty notes.
-fn interrupted_claim(
-    client: &Client,
-    service: &Service,
-    holder: &Holder,
-) -> Result<Option<Server>> {
-    let Some(id) = service
-        .params
-        .get(CLAIMING)
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    else {
-        return Ok(None);
-    };
-    let server = match client.server(id) {
-        Ok(server) => server,
-        Err(err) if is_not_found(&err) => return Ok(None),
-        Err(err) => {
-            return Err(err)
-                .with_context(|| format!("reading server {id} of an interrupted claim"));
-        }
-    };
-    let ours = owner_email(&server).is_some_and(|e| e.eq_ignore_ascii_case(&holder.email));
-    if ours && server.notes.trim().is_empty() {
-        log::warn!(
-            "server {} was claimed for item {} by a run that stopped before marking it: adopting it",
-            server.name,
-            holder.item
-        );
-        return Ok(Some(server));
-    }
-    Ok(None)
-}
-
-/// A server reserved by a closest match stays reserved until staff have rebuilt it to the
-/// order; the open then finishes on the next run.
-fn waiting_for_rebuild(server: &Server, ordered: &Ordered, item: u64) -> Result<()> {
-    let label = server.configuration.as_deref().unwrap_or("");
-    let configuration = label.parse();
-    let mismatch = match &configuration {
-        Ok(configuration) => fit(&ordered.order.requirement, configuration)
-            .err()
-            .map(|m| m.reason),
-        Err(err) => Some(format!("{err}")),
-    };
-    match mismatch {
-        None => Ok(()),
-        Some(why) => fail(
-            ErrorKind::NoServer,
-            format!("server {}", server.name),
-            format!(
-                "server {} is reserved for item {item} and waits for staff to rebuild it to {} ({why}); the open finishes once it matches",
-                server.name, ordered.order.requirement
-            ),
-        ),
-    }
 }
 
 struct Opening<'a> {
@@ -177,7 +119,6 @@ struct Opening<'a> {
     pools: PoolFacts,
     install: InstallRecord,
     saved_server: Option<u64>,
-    running_operation: Option<u64>,
 }
 
 impl Opening<'_> {
@@ -266,7 +207,10 @@ impl Opening<'_> {
                     self.note_install_started(&after)?;
                     return Ok(Some(after));
                 }
-                OpenStep::InstallFailed => return Err(self.give_up(server)),
+                OpenStep::InstallFailed => {
+                    self.release_after_failure(server);
+                    return Err(self.install_failed(server));
+                }
                 OpenStep::Finish => {
                     self.finish(server)?;
                     return Ok(None);
@@ -320,16 +264,10 @@ impl Opening<'_> {
         }
     }
 
-    /// Gives back a server the item holds but must not keep: owner first (so a kill never
-    /// leaves an owned server without the mark that names its item), then the notes, then the
-    /// item's params that point at it.
+    /// Gives back a server the item holds but must not keep ([`release`]), then the item's
+    /// params that point at it.
     fn let_go(&self, server: &Server) -> Result<()> {
-        if owner_email(server).is_some_and(|e| e.eq_ignore_ascii_case(&self.holder.email)) {
-            already_done(self.client.remove_owner(server.id))?;
-        }
-        if ItemNote::read(&server.notes).is_some_and(|n| n.item == self.item()) {
-            self.client.set_notes(server.id, "")?;
-        }
+        release(self.client, server, self.holder)?;
         for param in ["serverid", install::PARAM, CLAIMING] {
             self.billing.drop_param(self.item(), param)?;
         }
@@ -421,37 +359,36 @@ impl Opening<'_> {
     }
 
     fn finish(&mut self, server: &Server) -> Result<()> {
-        finish_open(self.billing, self.service, server)?;
+        crate::effects::finish::finish_open(self.billing, self.service, server)?;
         log::info!("item {} is open on server {}", self.item(), server.name);
         Ok(())
     }
 
-    /// The install failed: release in reverse order what the open took, hand the service to
-    /// staff, and fail with the reason. The server keeps its failed operation, so the
-    /// availability rules keep it out of stock until staff have looked at it.
-    fn give_up(&self, server: &Server) -> anyhow::Error {
-        let operation = server.operation.as_ref().map_or(0, |op| op.id);
-        let reason = format!(
-            "the install of {} on server {} failed (DCImanager operation {operation}); the server was released and is kept out of stock by its failed operation",
-            self.software.template.name, server.name
-        );
+    /// The install failed: what the open took is released in reverse order. A failure is
+    /// logged: the install's failure must reach BILLmanager, and the server keeps its failed
+    /// operation, so the availability rules keep it out of stock until staff have looked at it.
+    fn release_after_failure(&self, server: &Server) {
         if let Err(err) = self.release(server) {
             log::error!(
                 "releasing server {} after the failed install: {err:#}",
                 server.name
             );
         }
-        if let Err(err) =
-            self.billing
-                .hand_to_staff("open", self.item(), self.running_operation, &reason)
-        {
-            log::error!("creating the task for the failed install: {err:#}");
-        }
+    }
+
+    /// The failed install's error, handed to staff.
+    fn install_failed(&self, server: &Server) -> anyhow::Error {
+        let operation = server.operation.as_ref().map_or(0, |op| op.id);
+        let reason = format!(
+            "the install of {} on server {} failed (DCImanager operation {operation}); the server was released and is kept out of stock by its failed operation",
+            self.software.template.name, server.name
+        );
         ModuleError::new(
             ErrorKind::OperationFailed,
             format!("server {}", server.name),
             reason,
         )
+        .for_staff("open", self.item())
         .into()
     }
 
@@ -464,57 +401,5 @@ impl Opening<'_> {
             already_done(self.client.remove_ip(server.id, ip.id))?;
         }
         self.let_go(server)
-    }
-}
-
-/// The last step of an open (DESIGN §2 "open", step 10), also taken by `sync_item` when an
-/// install completed after the open's wait ran out: saves `serverid` when the server was found
-/// by its notes only, the server's main IPv4 address as `ip`, the
-/// install's login as `username`, then reports the service open. The root password is open's
-/// to save (crypted `userpassword`) before it starts the install, because nothing can read it
-/// back from DCImanager; when it is missing the service is still opened, with a warning.
-pub fn finish_open(billing: &mut Billing, service: &Service, server: &Server) -> Result<()> {
-    let item = service.id();
-    if service.saved_server_id()? != Some(server.id) {
-        billing.save_param(item, "serverid", &server.id.to_string(), false)?;
-    }
-    if let Some(ip) = main_ipv4(server) {
-        billing.save_param(item, "ip", &ip.name, false)?;
-    }
-    let template = server
-        .os_template
-        .as_ref()
-        .map(|t| t.name.as_str())
-        .or_else(|| service.params.get("ostempl").map(String::as_str))
-        .unwrap_or_default();
-    billing.save_param(item, "username", login_name(template), false)?;
-    let crypted = billing.db.item_crypted_params(item, &billing.key)?;
-    if crypted.get("userpassword").is_none_or(|p| p.is_empty()) {
-        log::warn!(
-            "item {item} has no userpassword: the customer's root password for server {} is unknown to BILLmanager",
-            server.name
-        );
-    }
-    let listed = billing.db.service_ips(item)?;
-    super::ip_list::apply(
-        &billing.mgrctl,
-        item,
-        &listed,
-        &server.ip,
-        super::ip_list::server_domain(server),
-    )?;
-    billing
-        .report("service.postopen", item)
-        .with_context(|| format!("reporting item {item} open"))
-}
-
-/// A change DCImanager refuses because it is already so (404: gone, 409: not set) is done.
-fn already_done(result: Result<()>) -> Result<()> {
-    match result {
-        Err(err) if is_not_found(&err) || is_conflict(&err) => {
-            log::info!("already done: {err:#}");
-            Ok(())
-        }
-        other => other,
     }
 }

@@ -12,13 +12,15 @@
 
 use anyhow::{Context, Result};
 
-use super::server_config::{FIELD, location_slist};
-use super::service::{Billing, load_module, module_client};
-use crate::billmgr::paths::MgrRoot;
+use super::CommandContext;
+
+use super::get_server_config::{FIELD, location_slist};
+use crate::effects::service::{Billing, load_module, module_client};
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
 use crate::protocol::xml::Element;
 
-pub fn run(root: &MgrRoot, module_id: u64, form: &str) -> Result<Element> {
+pub fn run(ctx: &CommandContext<u64>, form: &str) -> Result<Element> {
+    let (root, module_id) = (ctx.root, ctx.target);
     let form = Element::parse(form).map_err(|err| {
         ModuleError::new(
             ErrorKind::Usage,

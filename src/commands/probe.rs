@@ -13,17 +13,18 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+
+use super::CommandContext;
 use serde_json::{Value, json};
 
 use super::Output;
-use super::service::{Billing, load_module};
-use super::session::dci_client;
-use crate::billmgr::paths::MgrRoot;
 use crate::dci::client::Client;
 use crate::dci::conformance::{self, Finding, Observed, Verdict};
 use crate::dci::contract::{ANSWERS, Contract, Method};
 use crate::dci::filter::{Filter, Literal};
-use crate::protocol::args::{Format, Invocation};
+use crate::effects::service::{Billing, load_module};
+use crate::effects::session::dci_client;
+use crate::protocol::args::Format;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::calendar::Day;
@@ -46,12 +47,8 @@ const READS: &[(&str, &str, bool)] = &[
     ("traffic", "traffic", true),
 ];
 
-pub fn run(
-    root: &MgrRoot,
-    invocation: &Invocation,
-    module_id: u64,
-    swagger: Option<&Path>,
-) -> Result<Output> {
+pub fn run(ctx: &CommandContext<u64>, swagger: Option<&Path>) -> Result<Output> {
+    let (root, module_id) = (ctx.root, ctx.target);
     // Read first: a document that cannot be used fails before anything is asked of DCImanager.
     let swagger = swagger.map(read_swagger).transpose()?;
     let mut billing = Billing::connect(root)?;
@@ -147,7 +144,7 @@ pub fn run(
     }
     log_summary(&client, module.id, &findings);
     let all_hold = findings.iter().all(|f| f.verdict != Verdict::Differs);
-    let output = match invocation.format {
+    let output = match ctx.format {
         Format::Text => Output::Text(text(contract, module.id, &findings)),
         Format::Xml => Output::Xml(xml(contract, module.id, &findings)),
     };

@@ -5,8 +5,9 @@
 
 use anyhow::{Context, Result};
 
-use super::held::{Guarded, plan_document};
-use crate::billmgr::paths::MgrRoot;
+use super::CommandContext;
+
+use crate::effects::held::{Guarded, plan_document};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
 use crate::provision::server_state;
@@ -14,13 +15,9 @@ use crate::provision::server_state;
 const COMMAND: ItemCommand = ItemCommand::Reboot;
 const STEPS: [&str; 2] = ["reset the power", "report the service rebooted"];
 
-pub fn run(
-    root: &MgrRoot,
-    item: u64,
-    running_operation: Option<u64>,
-    dry_run: bool,
-) -> Result<Option<Element>> {
-    let guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Element>> {
+    let (root, item, dry_run) = (ctx.root, ctx.target, ctx.dry_run);
+    let guarded = Guarded::start(root, item, COMMAND, dry_run)?;
     let (held, server) = (guarded.held(), guarded.server());
     if dry_run {
         return Ok(Some(plan_document(

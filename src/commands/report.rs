@@ -11,26 +11,28 @@ use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
 
+use super::CommandContext;
+
 use super::Output;
-use super::service::{Billing, load_module, module_client};
 use crate::billmgr::db::ProcessingModule;
-use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Location;
-use crate::protocol::args::{Format, Invocation};
+use crate::effects::service::{Billing, load_module, module_client};
+use crate::protocol::args::Format;
 use crate::protocol::connection::Connection;
 use crate::protocol::xml::Element;
 use crate::provision::availability::AvailabilityRule;
 use crate::provision::drift::{
-    Audit, Drift, DriftKind, DriftReport, ModuleFacts, ServiceFacts, ServiceState, TariffFacts,
-    tariff_list,
+    Audit, Drift, DriftKind, DriftReport, ModuleFacts, ServiceFacts, TariffFacts, tariff_list,
 };
+use crate::provision::item_status::StatusCode;
 
-pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Output> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Output> {
+    let (root, module_id) = (ctx.root, ctx.target);
     let mut billing = Billing::connect(root)?;
     let (module, connection) = load_module(&mut billing, module_id)?;
     let facts = read_facts(&mut billing, &module, &connection)?;
     let client = module_client(root, module.id, &connection)?;
-    let location = super::session::read_location(&client, connection.location)?;
+    let location = crate::effects::session::read_location(&client, connection.location)?;
     let mut audit = Audit::new(facts);
     client
         .for_each_server_page(None, |page| {
@@ -54,7 +56,7 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Ou
         report.services,
         report.listed
     );
-    Ok(match invocation.format {
+    Ok(match ctx.format {
         Format::Xml => Output::Xml(xml_report(&heading, &report)),
         Format::Text => Output::Text(text_report(&heading, &report)),
     })
@@ -86,7 +88,7 @@ fn read_facts(
             });
             ServiceFacts {
                 item: item.id,
-                state: ServiceState::from_status(item.status),
+                state: StatusCode::new(item.status),
                 email: customers
                     .iter()
                     .find(|c| c.account == item.account)

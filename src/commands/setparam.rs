@@ -15,16 +15,18 @@
 
 use anyhow::{Context, Result};
 
+use super::CommandContext;
+
 use super::NothingToDo;
-use super::held::{Guarded, plan_document};
-use super::ip_list;
-use super::network::PoolFacts;
-use super::order::read_order;
-use super::service::Billing;
-use super::session::read_location;
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::{IpFamily, Server};
 use crate::dci::client::{Client, is_not_found};
+use crate::effects::held::{Guarded, plan_document};
+use crate::effects::ip_list;
+use crate::effects::network::PoolFacts;
+use crate::effects::order::read_order;
+use crate::effects::service::Billing;
+use crate::effects::session::read_location;
 use crate::protocol::error::{ErrorKind, classify};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
@@ -33,13 +35,9 @@ use crate::provision::setparam_plan::{SetparamStep, main_ip, setparam_plan};
 
 const COMMAND: ItemCommand = ItemCommand::Setparam;
 
-pub fn run(
-    root: &MgrRoot,
-    item: u64,
-    running_operation: Option<u64>,
-    user: Option<u64>,
-    dry_run: bool,
-) -> Result<Option<Element>> {
+pub fn run(ctx: &CommandContext<u64>, user: Option<u64>) -> Result<Option<Element>> {
+    let (root, item, running_operation, dry_run) =
+        (ctx.root, ctx.target, ctx.running_operation, ctx.dry_run);
     let result = change(root, item, running_operation, dry_run);
     if let Err(err) = &result
         && !dry_run
@@ -58,7 +56,7 @@ fn change(
     running_operation: Option<u64>,
     dry_run: bool,
 ) -> Result<Option<Element>> {
-    let mut guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
+    let mut guarded = Guarded::start(root, item, COMMAND, dry_run)?;
     let (held, server) = guarded.parts_mut();
     let order = read_order(&mut held.billing, &held.service)?;
     let saved_ip = held.service.params.get("ip").cloned();
@@ -116,6 +114,7 @@ fn change(
             SetparamStep::HandToStaff(text) => {
                 log::warn!("{text}");
                 held.billing
+                    .mgrctl
                     .hand_to_staff(COMMAND.name(), item, running_operation, text)?;
             }
             SetparamStep::ReportDone => {

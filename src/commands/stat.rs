@@ -16,12 +16,11 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 
-use super::Output;
-use super::service::{Billing, load_module, module_client};
+use super::{CommandContext, Output};
 use crate::billmgr::lock::FileLock;
-use crate::billmgr::paths::MgrRoot;
 use crate::dci::filter::Filter;
-use crate::protocol::args::{Format, Invocation};
+use crate::effects::service::{Billing, load_module, module_client};
+use crate::protocol::args::Format;
 use crate::protocol::error::{ErrorKind, fail};
 use crate::protocol::xml::Element;
 use crate::provision::calendar::Day;
@@ -39,7 +38,8 @@ struct Metered {
     written: BTreeMap<(Day, String), f64>,
 }
 
-pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Option<Output>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Output>> {
+    let (root, module_id) = (ctx.root, ctx.target);
     let mut billing = Billing::connect(root)?;
     let (module, connection) = load_module(&mut billing, module_id)?;
     let _lock = FileLock::wait(root, &format!("stat-{module_id}"))?;
@@ -103,14 +103,8 @@ pub fn run(root: &MgrRoot, invocation: &Invocation, module_id: u64) -> Result<Op
             }
         }
     }
-    if invocation.dry_run {
-        return Ok(Some(plan(
-            invocation.format,
-            module.id,
-            today,
-            &rows,
-            &skipped,
-        )));
+    if ctx.dry_run {
+        return Ok(Some(plan(ctx.format, module.id, today, &rows, &skipped)));
     }
     let ids: BTreeMap<&str, u64> = measures
         .iter()

@@ -8,9 +8,10 @@
 
 use anyhow::Result;
 
-use super::held::{self, Guarded, plan_document};
-use crate::billmgr::paths::MgrRoot;
+use super::CommandContext;
+
 use crate::dci::api::PortStatus;
+use crate::effects::held::{self, Guarded, plan_document};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
@@ -18,13 +19,9 @@ use crate::provision::service_plan::{SuspendStep, suspend_plan};
 
 const COMMAND: ItemCommand = ItemCommand::Suspend;
 
-pub fn run(
-    root: &MgrRoot,
-    item: u64,
-    running_operation: Option<u64>,
-    dry_run: bool,
-) -> Result<Option<Element>> {
-    let guarded = Guarded::start(root, item, COMMAND, running_operation, dry_run)?;
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Element>> {
+    let (root, item, dry_run) = (ctx.root, ctx.target, ctx.dry_run);
+    let guarded = Guarded::start(root, item, COMMAND, dry_run)?;
     let (held, server) = (guarded.held(), guarded.server());
     let steps = suspend_plan(server).map_err(|no_ports| {
         ModuleError::new(

@@ -18,21 +18,23 @@
 
 use anyhow::{Context, Result};
 
-use super::held::{self, Held, plan_document};
-use super::ip_list;
-use crate::billmgr::paths::MgrRoot;
+use super::CommandContext;
+
+use crate::effects::held::{self, Held, plan_document};
+use crate::effects::ip_list;
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
 use crate::provision::install::{self, InstallRecord};
 use crate::provision::ip_list::reconcile;
 use crate::provision::service_plan::{
-    DRIFT_PARAM, DriftReport, ItemStatus, SyncAction, SyncItem, drift_report, sync_plan,
+    DRIFT_PARAM, DriftNotice, ItemStatus, SyncAction, SyncItem, drift_notice, sync_plan,
 };
 
 const COMMAND: ItemCommand = ItemCommand::SyncItem;
 
-pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Element>> {
+    let (root, item, dry_run) = (ctx.root, ctx.target, ctx.dry_run);
     let _lock = if dry_run {
         None
     } else {
@@ -71,7 +73,7 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
             install: InstallRecord::parse(param(install::PARAM)),
         },
     );
-    let drift = drift_report(&actions, param(DRIFT_PARAM));
+    let drift = drift_notice(&actions, param(DRIFT_PARAM));
     // BILLmanager's IP list follows the server of a live service that is the item's; an open
     // still finishing fills it itself.
     let live = matches!(status, ItemStatus::Active | ItemStatus::Suspended)
@@ -92,14 +94,14 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
             );
         }
         match drift {
-            DriftReport::Report(_) => steps.push("report the drift to staff with a task".into()),
-            DriftReport::Reported(_) => {
+            DriftNotice::Report(_) => steps.push("report the drift to staff with a task".into()),
+            DriftNotice::Reported(_) => {
                 steps.push("the drift was reported already: log it only".into())
             }
-            DriftReport::Forget => {
+            DriftNotice::Forget => {
                 steps.push(format!("forget the drift reported earlier ({DRIFT_PARAM})"))
             }
-            DriftReport::Quiet => {}
+            DriftNotice::Quiet => {}
         }
         return Ok(Some(plan_document(
             COMMAND.name(),
@@ -132,7 +134,7 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
                 })?
             }
             SyncAction::FinishOpen => {
-                super::open::finish_open(&mut held.billing, &held.service, on_server()?)?
+                crate::effects::finish::finish_open(&mut held.billing, &held.service, on_server()?)?
             }
             SyncAction::UpdateIp(address) => held.billing.save_param(item, "ip", address, false)?,
             // Logged above; drift is reported below, once.
@@ -149,7 +151,7 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
         )?;
     }
     match drift {
-        DriftReport::Report(drift) => {
+        DriftNotice::Report(drift) => {
             let text = format!(
                 "sync_item of item {item}: {drift}. The module changed nothing; check the service and its server in \
                  DCImanager (param serverid: {}). This is reported once, and again only after it has been resolved.",
@@ -163,20 +165,21 @@ pub fn run(root: &MgrRoot, item: u64, dry_run: bool) -> Result<Option<Element>> 
             // No running operation: sync_item itself succeeds, only the service needs staff.
             if let Err(err) = held
                 .billing
+                .mgrctl
                 .hand_to_staff(COMMAND.name(), item, None, &text)
             {
                 held.billing.drop_param(item, DRIFT_PARAM)?;
                 return Err(err);
             }
         }
-        DriftReport::Reported(drift) => {
+        DriftNotice::Reported(drift) => {
             log::info!("sync_item of item {item}: {drift} (reported to staff already)")
         }
-        DriftReport::Forget => {
+        DriftNotice::Forget => {
             log::info!("sync_item of item {item}: the drift reported earlier is gone");
             held.billing.drop_param(item, DRIFT_PARAM)?;
         }
-        DriftReport::Quiet => {}
+        DriftNotice::Quiet => {}
     }
     Ok(None)
 }

@@ -9,11 +9,12 @@
 
 use anyhow::Result;
 
-use super::service::{Billing, MODULE_NAME, Service};
+use super::CommandContext;
+
 use crate::billmgr::logging::register_secret;
-use crate::billmgr::paths::MgrRoot;
 use crate::dci::address;
 use crate::dci::client::is_not_found;
+use crate::effects::service::{Billing, MODULE_NAME, Service};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
 use crate::provision::action::ItemCommand;
@@ -21,7 +22,8 @@ use crate::provision::action::ItemCommand;
 /// The panel's name on BILLmanager's "go to panel" button.
 const PANEL_NAME: &str = "DCImanager 6";
 
-pub fn run(root: &MgrRoot, item: u64) -> Result<Option<Element>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Element>> {
+    let (root, item) = (ctx.root, ctx.target);
     let mut billing = Billing::connect(root)?;
     // A login into the panel is a way to act on the server: only a running service gets one.
     let service = Service::load(&mut billing, item, ItemCommand::TransitionControlpanel)?;

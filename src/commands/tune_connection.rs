@@ -15,10 +15,12 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
-use super::service::{Billing, MODULE_NAME};
-use super::session::dci_client;
+use super::CommandContext;
+
 use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::Location;
+use crate::effects::service::{Billing, MODULE_NAME};
+use crate::effects::session::dci_client;
 use crate::protocol::connection::{Connection, params_from_form};
 use crate::protocol::error::{ErrorKind, ModuleError};
 use crate::protocol::xml::Element;
@@ -29,7 +31,8 @@ const WIZARD_STEP: &str = "processing.add.user";
 /// The select's name, the connection param `location`.
 const FIELD: &str = "location";
 
-pub fn run(root: &MgrRoot, form: &str) -> Result<Element> {
+pub fn run(ctx: &CommandContext, form: &str) -> Result<Element> {
+    let root = ctx.root;
     let form = Element::parse(form).map_err(|err| {
         ModuleError::new(
             ErrorKind::Usage,

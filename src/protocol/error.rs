@@ -120,6 +120,19 @@ pub struct ModuleError {
     pub kind: ErrorKind,
     pub object: String,
     pub message: String,
+    pub hand_off: Option<HandOff>,
+}
+
+/// Work an error hands to staff, because no retry can help: a task with the error's message for
+/// the item, and the running operation switched to manual. Carried as a value and performed by
+/// `main`'s single exit beside the error XML, the log line and the running operation's error, so
+/// that building an error never changes anything and a dry run hands nothing over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandOff {
+    /// The command, as BILLmanager's task type is looked up by.
+    pub command: String,
+    pub item: u64,
+    pub text: String,
 }
 
 impl ModuleError {
@@ -128,7 +141,18 @@ impl ModuleError {
             kind,
             object: object.into(),
             message: message.into(),
+            hand_off: None,
         }
+    }
+
+    /// The error, with its message handed to staff as a task of `command` for `item`.
+    pub fn for_staff(mut self, command: &str, item: u64) -> Self {
+        self.hand_off = Some(HandOff {
+            command: command.to_string(),
+            item,
+            text: self.message.clone(),
+        });
+        self
     }
 }
 
@@ -154,13 +178,21 @@ pub fn fail<T>(
 /// anyhow's own downcast sees contexts (`.context(ModuleError::new(..))`, outermost first) and
 /// the root error; the scan of the chain finds one that is the source of a plain error.
 pub fn classify(err: &anyhow::Error) -> (ErrorKind, String) {
-    err.downcast_ref::<ModuleError>()
-        .or_else(|| {
-            err.chain()
-                .find_map(|cause| cause.downcast_ref::<ModuleError>())
-        })
+    outermost(err)
         .map(|e| (e.kind, e.object.clone()))
         .unwrap_or((ErrorKind::Internal, String::from("module")))
+}
+
+/// The hand-off to staff the error carries: that of its outermost [`ModuleError`].
+pub fn hand_off(err: &anyhow::Error) -> Option<&HandOff> {
+    outermost(err).and_then(|e| e.hand_off.as_ref())
+}
+
+fn outermost(err: &anyhow::Error) -> Option<&ModuleError> {
+    err.downcast_ref::<ModuleError>().or_else(|| {
+        err.chain()
+            .find_map(|cause| cause.downcast_ref::<ModuleError>())
+    })
 }
 
 #[cfg(test)]
@@ -185,6 +217,24 @@ mod tests {
             .context("claiming")
             .expect_err("error");
         assert_eq!(classify(&err).0, ErrorKind::NoPool);
+    }
+
+    #[test]
+    fn a_hand_off_travels_with_the_error_through_contexts() {
+        let err = Err::<(), _>(
+            ModuleError::new(ErrorKind::NotOwner, "item 5", "refused").for_staff("suspend", 5),
+        )
+        .context("suspending")
+        .expect_err("error");
+        assert_eq!(
+            hand_off(&err),
+            Some(&HandOff {
+                command: "suspend".into(),
+                item: 5,
+                text: "refused".into()
+            })
+        );
+        assert_eq!(hand_off(&anyhow::anyhow!("boom")), None);
     }
 
     #[test]

@@ -13,43 +13,18 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use super::availability::{Census, MacCounts, RuleTally};
-use super::item_status::ItemStatus;
+use super::item_status::StatusCode;
 use super::label::Configuration;
 use super::order::MANUAL;
 use super::ownership::{self, ItemNote, NoteStage};
 use super::server_state;
 use crate::dci::api::{ConfigurationSummary, PortStatus, Server};
 
-/// A service's `item.status` as the report shows it: known statuses by name, any other by
-/// its number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServiceState(i32);
-
-impl ServiceState {
-    pub fn from_status(status: i32) -> ServiceState {
-        ServiceState(status)
-    }
-
-    /// See [`ItemStatus::is_live`].
-    pub fn is_live(self) -> bool {
-        ItemStatus::from_code(i64::from(self.0)).is_some_and(ItemStatus::is_live)
-    }
-}
-
-impl fmt::Display for ServiceState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match ItemStatus::from_code(i64::from(self.0)) {
-            Some(status) => status.fmt(f),
-            None => write!(f, "status {}", self.0),
-        }
-    }
-}
-
 /// A service of the module (not deleted) as BILLmanager records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceFacts {
     pub item: u64,
-    pub state: ServiceState,
+    pub state: StatusCode,
     /// The customer's e-mail: the e-mail of the server's DCImanager owner.
     pub email: Option<String>,
     pub tariff: u64,
@@ -592,7 +567,7 @@ impl Audit {
         let mut lost = Vec::new();
         match (held.owner.as_deref(), service.email.as_deref()) {
             (None, _) => lost.push("no owner".to_string()),
-            (Some(owner), Some(email)) if !owner.eq_ignore_ascii_case(email.trim()) => {
+            (Some(owner), Some(email)) if !ownership::same_email(owner, email) => {
                 lost.push(format!("owned by '{owner}', not by the customer {email}"))
             }
             _ => {}
@@ -693,7 +668,7 @@ mod tests {
     fn service(item: u64, status: i32, email: &str, saved: Option<u64>) -> ServiceFacts {
         ServiceFacts {
             item,
-            state: ServiceState::from_status(status),
+            state: StatusCode::new(status),
             email: Some(email.into()),
             tariff: 1,
             saved_server: saved,

@@ -13,7 +13,7 @@ use std::fmt;
 
 use super::action::{self, ItemCommand, ItemFacts};
 use super::label::Configuration;
-use super::ownership::{ItemNote, owner_email};
+use super::ownership::{ItemNote, email_key, owner_email};
 use super::server_state::{main_ipv4, switch_ports};
 use crate::dci::api::{Needed, PortStatus, Server};
 
@@ -173,11 +173,7 @@ pub fn decide(server: &Server, billing: &Billing) -> Decision {
     if email.is_empty() {
         return skip("its owner has no e-mail in DCImanager's answer".into());
     }
-    let account = match billing
-        .accounts
-        .get(&email.to_lowercase())
-        .map(Vec::as_slice)
-    {
+    let account = match billing.accounts.get(&email_key(email)).map(Vec::as_slice) {
         None | Some([]) => {
             return skip(format!(
                 "no such customer: no BILLmanager user has the e-mail {email}"

@@ -34,6 +34,35 @@ impl ItemStatus {
     }
 }
 
+/// A status code as BILLmanager stored it, known or not: the drift report names a code this
+/// module does not know by its number rather than leave the service out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusCode(i64);
+
+impl StatusCode {
+    pub fn new(code: impl Into<i64>) -> StatusCode {
+        StatusCode(code.into())
+    }
+
+    pub fn known(self) -> Option<ItemStatus> {
+        ItemStatus::from_code(self.0)
+    }
+
+    /// See [`ItemStatus::is_live`].
+    pub fn is_live(self) -> bool {
+        self.known().is_some_and(ItemStatus::is_live)
+    }
+}
+
+impl fmt::Display for StatusCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.known() {
+            Some(status) => status.fmt(f),
+            None => write!(f, "status {}", self.0),
+        }
+    }
+}
+
 impl fmt::Display for ItemStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

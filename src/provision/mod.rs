@@ -8,19 +8,25 @@
 //! - [`matching`]: the available servers an order can take, best first;
 //! - [`closest`]: the most similar server when none matches, and the build task text;
 //! - [`pool`]: the IP pool chain;
-//! - [`ownership`]: owner and notes marks, the guard of every command on an existing server;
+//! - [`claim_plan`]: which server an open takes, with its pool, the one decision of the real
+//!   open and of its dry run;
+//! - [`ownership`]: owner and notes marks, the owner comparison, the release order, the
+//!   close-in-progress rule, the guard of every command on an existing server;
+//! - [`item_status`]: BILLmanager's status of a service;
+//! - [`install`]: the OS install the open started, as recorded in the item;
 //! - [`open_plan`], [`close_plan`], [`service_plan`], [`setparam_plan`]: the steps still to do,
 //!   from the real state;
 //! - [`server_state`]: facts about a server the plans share;
 //! - [`drift`]: what differs between BILLmanager and DCImanager for a module's services;
 //! - [`domain`]: the tariff's domain template filled for an order without a domain;
-//! - [`ip_list`]: BILLmanager's IP list of a service kept equal to its server's addresses.
+//! - [`ip_list`]: BILLmanager's IP list of a service kept equal to its server's addresses;
 //! - [`import`]: which owned servers become services, and why the others do not;
 //! - [`suitable`]: which of a tariff's processing modules should open an order.
 
 pub mod action;
 pub mod availability;
 pub mod calendar;
+pub mod claim_plan;
 pub mod close_plan;
 pub mod closest;
 pub mod domain;

@@ -10,7 +10,7 @@
 use std::fmt;
 
 use super::install::{InstallRecord, InstallState, install_state};
-use super::ownership::{self, Holder, ItemNote, NotOwned, NoteStage, not_owned};
+use super::ownership::{self, Holder, ItemNote, NotOwned, not_owned};
 use super::server_state::{self, id_list};
 use crate::dci::api::{IpFamily, PortStatus, PowerStatus, Server};
 
@@ -89,17 +89,10 @@ pub fn open_plan(server: &Server, target: &OpenTarget) -> Result<Vec<OpenStep>, 
                 server.name, note.item, holder.item
             )));
         }
-        Some(ItemNote {
-            stage:
-                NoteStage::Closing { .. } | NoteStage::Wiping { .. } | NoteStage::WipeFailed { .. },
-            ..
-        }) => {
-            return Err(not_owned(format!(
-                "a close of item {} is in progress on server {}",
-                holder.item, server.name
-            )));
-        }
         _ => {}
+    }
+    if let Some(closing) = ownership::close_in_progress(server, holder.item) {
+        return Err(closing);
     }
 
     let install = install_state(server, target.install, target.template);

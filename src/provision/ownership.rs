@@ -173,6 +173,68 @@ pub fn owner_email(server: &Server) -> Option<&str> {
         .or_else(|| server.owner.as_ref().map(|_| ""))
 }
 
+/// Whether two e-mails name the same customer: BILLmanager and DCImanager may differ in case
+/// and stray spaces, never in anything else. The one comparison of owners in the module.
+pub fn same_email(a: &str, b: &str) -> bool {
+    email_key(a) == email_key(b)
+}
+
+/// The form of an e-mail under which [`same_email`] addresses are equal, for maps keyed by
+/// customer.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
+/// Whether the server's DCImanager owner is the holder's customer.
+pub fn owned_by(server: &Server, holder: &Holder) -> bool {
+    owner_email(server).is_some_and(|email| same_email(email, &holder.email))
+}
+
+/// Whether the server's notes carry the item's mark, at any stage.
+pub fn marked_for(server: &Server, item: u64) -> bool {
+    ItemNote::read(&server.notes).is_some_and(|note| note.item == item)
+}
+
+/// The item's own close has started on the server (its mark is past [`NoteStage::Held`]): no
+/// command but the close touches it. The one statement of that rule, as a refusal.
+pub fn close_in_progress(server: &Server, item: u64) -> Option<NotOwned> {
+    ItemNote::read(&server.notes)
+        .filter(|note| note.item == item && note.stage != NoteStage::Held)
+        .map(|_| {
+            not_owned(format!(
+                "a close of item {item} is in progress on server {}",
+                server.name
+            ))
+        })
+}
+
+/// A server the retry of a claim killed between the owner and the notes may adopt: the
+/// customer's, with empty notes (see the item param `claiming`).
+pub fn adoptable(server: &Server, holder: &Holder) -> bool {
+    owned_by(server, holder) && server.notes.trim().is_empty()
+}
+
+/// One step of giving back a server the item holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseStep {
+    RemoveOwner,
+    ClearNotes,
+}
+
+/// What giving back `server` takes, touching only what is the item's, in the one safe order:
+/// the owner first, so that a kill between the steps never leaves an owned server without the
+/// mark that names its item (a marked server without owner is still off sale and recognised).
+pub fn release_steps(server: &Server, holder: &Holder) -> Vec<ReleaseStep> {
+    let mut steps = Vec::new();
+    if owned_by(server, holder) {
+        steps.push(ReleaseStep::RemoveOwner);
+    }
+    if marked_for(server, holder.item) {
+        steps.push(ReleaseStep::ClearNotes);
+    }
+    steps
+}
+
 /// Why a server does not belong to an item, in words for administrators.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotOwned {
@@ -203,13 +265,8 @@ pub fn ownership(server: &Server, holder: &Holder) -> Result<(), NotOwned> {
     if !owned_by_holder(server, holder)? {
         return Err(not_owned(format!("server {} has no owner", server.name)));
     }
-    note_of_item(server, holder.item).and_then(|note| match note.stage {
-        NoteStage::Held => Ok(()),
-        _ => Err(not_owned(format!(
-            "a close of item {} is in progress on server {}",
-            holder.item, server.name
-        ))),
-    })
+    note_of_item(server, holder.item)?;
+    close_in_progress(server, holder.item).map_or(Ok(()), Err)
 }
 
 /// `true` when the holder's user owns the server, `false` when nobody does, an error when
@@ -220,7 +277,7 @@ pub(crate) fn owned_by_holder(server: &Server, holder: &Holder) -> Result<bool, 
     unknown(server, Needed::Owner)?;
     match owner_email(server) {
         None => Ok(false),
-        Some(email) if email.eq_ignore_ascii_case(holder.email.trim()) => Ok(true),
+        Some(email) if same_email(email, &holder.email) => Ok(true),
         Some(email) => Err(not_owned(format!(
             "server {} is owned by '{email}', not by '{}'",
             server.name, holder.email
@@ -321,6 +378,58 @@ mod tests {
             .to_string(),
             "billmgr-item:5 closing after:88"
         );
+    }
+
+    #[test]
+    fn the_owner_is_compared_trimmed_and_in_any_case() {
+        let server = owned(1, " Client@Example.COM ", 42);
+        let holder = Holder {
+            item: 42,
+            email: "client@example.com ".into(),
+        };
+        assert!(owned_by(&server, &holder));
+        assert!(adoptable(
+            &Server {
+                notes: " ".into(),
+                ..server.clone()
+            },
+            &holder
+        ));
+        assert!(!adoptable(&server, &holder), "marked: not a killed claim");
+        assert!(!owned_by(&owned(1, "other@example.com", 42), &holder));
+    }
+
+    #[test]
+    fn release_takes_the_owner_before_the_notes_and_only_what_is_the_items() {
+        use ReleaseStep::*;
+        assert_eq!(
+            release_steps(&owned(1, "client@example.com", 42), &holder()),
+            vec![RemoveOwner, ClearNotes]
+        );
+        assert_eq!(
+            release_steps(&owned(1, "other@example.com", 42), &holder()),
+            vec![ClearNotes]
+        );
+        assert_eq!(
+            release_steps(&owned(1, "client@example.com", 43), &holder()),
+            vec![RemoveOwner]
+        );
+        assert!(release_steps(&available(1), &holder()).is_empty());
+    }
+
+    #[test]
+    fn a_close_in_progress_is_any_stage_past_held_of_the_items_own_mark() {
+        let mut server = owned(1, "client@example.com", 42);
+        assert_eq!(close_in_progress(&server, 42), None);
+        for notes in [
+            "billmgr-item:42 closing",
+            "billmgr-item:42 closing wipe after:3",
+            "billmgr-item:42 closing diagnostics:4 failed",
+        ] {
+            server.notes = notes.into();
+            assert!(close_in_progress(&server, 42).is_some(), "{notes}");
+            assert_eq!(close_in_progress(&server, 43), None, "{notes}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::fmt;
 
 use super::install::{InstallRecord, InstallState, install_state};
 pub use super::item_status::ItemStatus;
-use super::ownership::{self, Holder, ItemNote, NoteStage};
+use super::ownership::{self, Holder};
 use super::server_state::{self, id_list};
 use crate::dci::api::{PortStatus, PowerStatus, Server};
 
@@ -108,7 +108,7 @@ pub struct SyncItem<'a> {
 
 /// Something wrong that sync_item cannot fix: report it once (log and a BILLmanager task).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Drift {
+pub enum ItemDrift {
     /// The item's server is no longer in DCImanager.
     ServerGone,
     /// The server has no owner any more.
@@ -121,13 +121,13 @@ pub enum Drift {
 /// reported once and not on every run.
 pub const DRIFT_PARAM: &str = "drift_reported";
 
-impl Drift {
+impl ItemDrift {
     /// The value of [`DRIFT_PARAM`] for this drift.
     pub fn kind(&self) -> &'static str {
         match self {
-            Drift::ServerGone => "server_gone",
-            Drift::OwnerLost => "owner_lost",
-            Drift::Reassigned(_) => "reassigned",
+            ItemDrift::ServerGone => "server_gone",
+            ItemDrift::OwnerLost => "owner_lost",
+            ItemDrift::Reassigned(_) => "reassigned",
         }
     }
 }
@@ -135,36 +135,36 @@ impl Drift {
 /// What sync_item does about drift, given the kind already reported ([`DRIFT_PARAM`], empty
 /// when none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DriftReport<'a> {
+pub enum DriftNotice<'a> {
     /// New drift: log it, create a task for staff, remember its kind.
-    Report(&'a Drift),
+    Report(&'a ItemDrift),
     /// The drift reported last time is still there: log it only.
-    Reported(&'a Drift),
+    Reported(&'a ItemDrift),
     /// The drift reported earlier is gone: forget it, so that a new one is reported again.
     Forget,
     Quiet,
 }
 
-pub fn drift_report<'a>(actions: &'a [SyncAction], reported: Option<&str>) -> DriftReport<'a> {
+pub fn drift_notice<'a>(actions: &'a [SyncAction], reported: Option<&str>) -> DriftNotice<'a> {
     let reported = reported.map(str::trim).filter(|kind| !kind.is_empty());
     let drift = actions.iter().find_map(|action| match action {
         SyncAction::Drift(drift) => Some(drift),
         _ => None,
     });
     match (drift, reported) {
-        (Some(drift), Some(kind)) if kind == drift.kind() => DriftReport::Reported(drift),
-        (Some(drift), _) => DriftReport::Report(drift),
-        (None, Some(_)) => DriftReport::Forget,
-        (None, None) => DriftReport::Quiet,
+        (Some(drift), Some(kind)) if kind == drift.kind() => DriftNotice::Reported(drift),
+        (Some(drift), _) => DriftNotice::Report(drift),
+        (None, Some(_)) => DriftNotice::Forget,
+        (None, None) => DriftNotice::Quiet,
     }
 }
 
-impl fmt::Display for Drift {
+impl fmt::Display for ItemDrift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Drift::ServerGone => f.write_str("the server is gone from DCImanager"),
-            Drift::OwnerLost => f.write_str("the server has lost its owner"),
-            Drift::Reassigned(reason) => {
+            ItemDrift::ServerGone => f.write_str("the server is gone from DCImanager"),
+            ItemDrift::OwnerLost => f.write_str("the server has lost its owner"),
+            ItemDrift::Reassigned(reason) => {
                 write!(f, "the server no longer belongs to the item: {reason}")
             }
         }
@@ -181,7 +181,7 @@ pub enum SyncAction {
     UpdateIp(String),
     /// Nothing to do, and why (for the log).
     Nothing(String),
-    Drift(Drift),
+    Drift(ItemDrift),
 }
 
 impl fmt::Display for SyncAction {
@@ -208,25 +208,20 @@ pub fn sync_plan(server: Option<&Server>, item: &SyncItem) -> Vec<SyncAction> {
     let Some(server) = server else {
         return match item.status {
             ItemStatus::Active | ItemStatus::Suspended => {
-                vec![SyncAction::Drift(Drift::ServerGone)]
+                vec![SyncAction::Drift(ItemDrift::ServerGone)]
             }
             _ => nothing("the item has no server yet"),
         };
     };
-    if let Some(note) = ItemNote::read(&server.notes).filter(|n| n.item == item.holder.item)
-        && note.stage != NoteStage::Held
-    {
-        return vec![SyncAction::Nothing(format!(
-            "the close of item {} is in progress on server {}",
-            item.holder.item, server.name
-        ))];
+    if let Some(closing) = ownership::close_in_progress(server, item.holder.item) {
+        return vec![SyncAction::Nothing(closing.reason)];
     }
     if let Err(not_owned) = ownership::ownership(server, item.holder) {
         let owner_lost = ownership::owner_email(server).is_none();
         return vec![SyncAction::Drift(if owner_lost {
-            Drift::OwnerLost
+            ItemDrift::OwnerLost
         } else {
-            Drift::Reassigned(not_owned.reason)
+            ItemDrift::Reassigned(not_owned.reason)
         })];
     }
     if let Some(operation) = server_state::running_operation(server) {
@@ -499,40 +494,40 @@ mod tests {
 
     #[test]
     fn drift_is_reported_once_and_forgotten_when_gone() {
-        let gone = vec![SyncAction::Drift(Drift::ServerGone)];
+        let gone = vec![SyncAction::Drift(ItemDrift::ServerGone)];
         assert_eq!(
-            drift_report(&gone, None),
-            DriftReport::Report(&Drift::ServerGone)
+            drift_notice(&gone, None),
+            DriftNotice::Report(&ItemDrift::ServerGone)
         );
         assert_eq!(
-            drift_report(&gone, Some("")),
-            DriftReport::Report(&Drift::ServerGone)
+            drift_notice(&gone, Some("")),
+            DriftNotice::Report(&ItemDrift::ServerGone)
         );
         assert_eq!(
-            drift_report(&gone, Some("server_gone")),
-            DriftReport::Reported(&Drift::ServerGone)
+            drift_notice(&gone, Some("server_gone")),
+            DriftNotice::Reported(&ItemDrift::ServerGone)
         );
         // Another kind of drift than the one reported is new.
         assert_eq!(
-            drift_report(&gone, Some("owner_lost")),
-            DriftReport::Report(&Drift::ServerGone)
+            drift_notice(&gone, Some("owner_lost")),
+            DriftNotice::Report(&ItemDrift::ServerGone)
         );
         let fine = vec![SyncAction::PowerOn];
-        assert_eq!(drift_report(&fine, Some("owner_lost")), DriftReport::Forget);
-        assert_eq!(drift_report(&fine, None), DriftReport::Quiet);
-        assert_eq!(Drift::OwnerLost.kind(), "owner_lost");
-        assert_eq!(Drift::Reassigned("x".into()).kind(), "reassigned");
+        assert_eq!(drift_notice(&fine, Some("owner_lost")), DriftNotice::Forget);
+        assert_eq!(drift_notice(&fine, None), DriftNotice::Quiet);
+        assert_eq!(ItemDrift::OwnerLost.kind(), "owner_lost");
+        assert_eq!(ItemDrift::Reassigned("x".into()).kind(), "reassigned");
     }
 
     #[test]
     fn drift_is_reported_not_fixed() {
         assert_eq!(
             sync(None, ItemStatus::Active, IP),
-            vec![SyncAction::Drift(Drift::ServerGone)]
+            vec![SyncAction::Drift(ItemDrift::ServerGone)]
         );
         assert_eq!(
             sync(None, ItemStatus::Suspended, IP),
-            vec![SyncAction::Drift(Drift::ServerGone)]
+            vec![SyncAction::Drift(ItemDrift::ServerGone)]
         );
         assert_eq!(
             sync(None, ItemStatus::Processing, None),
@@ -543,7 +538,7 @@ mod tests {
         lost.owner_email = None;
         assert_eq!(
             sync(Some(&lost), ItemStatus::Active, IP),
-            vec![SyncAction::Drift(Drift::OwnerLost)]
+            vec![SyncAction::Drift(ItemDrift::OwnerLost)]
         );
         assert_eq!(
             sync(
@@ -551,7 +546,7 @@ mod tests {
                 ItemStatus::Active,
                 IP
             ),
-            vec![SyncAction::Drift(Drift::Reassigned(
+            vec![SyncAction::Drift(ItemDrift::Reassigned(
                 "server srv-1 is owned by 'other@example.com', not by 'client@example.com'".into()
             ))]
         );

@@ -174,3 +174,116 @@ fn with_a_match_the_other_configurations_still_show_their_distance() {
     );
     assert_nothing_changed(&world);
 }
+
+/// The server the dry run names, from its XML plan: its id and how it was chosen.
+fn named_server(world: &World, item: u64) -> (String, String) {
+    let run = explain(world, item, "xml");
+    run.assert_ok();
+    let els = elements(&run.stdout).expect("well-formed");
+    let server = els
+        .iter()
+        .find(|e| e.path == "/doc/open/server")
+        .unwrap_or_else(|| panic!("no server in: {}", run.stdout));
+    let attr = |name| server.attr(name).unwrap_or_default().to_string();
+    (attr("id"), attr("choice"))
+}
+
+fn open(world: &World, item: u64) -> Run {
+    world.run(&["--command", "open", "--item", &item.to_string()])
+}
+
+/// The dry run's promise: the server it names is the one the real open then claims, or for a
+/// closest match reserves. The tie-break seed is the item's id, so ties are ranked alike too.
+#[test]
+fn the_dry_run_names_the_server_the_open_takes() {
+    let mut matching = location_servers();
+    matching.push(free_server(6, 1, FIXED_LABEL));
+    let ties: Vec<Value> = (20..26).map(|id| free_server(id, 1, FIXED_LABEL)).collect();
+    let worlds = [
+        ("same_closest", location_servers()),
+        ("same_match", matching),
+        ("same_ties", ties),
+        (
+            "same_closest_one",
+            vec![free_server(50, 2, "i9-9900K-32Gb-1x1024NVMe")],
+        ),
+        (
+            "same_closest_side",
+            vec![
+                free_server(51, 2, "i9-9900K-32Gb-1x1024NVMe"),
+                free_server(52, 2, "i9-9900K-128Gb-2x1024NVMe"),
+                free_server(53, 2, "2xi9-9900K-512Gb-4x2048NVMe"),
+            ],
+        ),
+    ];
+    for (name, servers) in worlds {
+        let world = World::new(name, inventory(json!(servers)));
+        let item = world.order(FIXED_LABEL, &[("ostempl", "Debian-12")]);
+        let (named, _) = named_server(&world, item);
+        open(&world, item).assert_ok();
+        assert_eq!(
+            world.item_param(item, "serverid").as_deref(),
+            Some(named.as_str()),
+            "world {name}"
+        );
+    }
+}
+
+/// A claim killed between the owner and the notes: the dry run names the server the retry
+/// adopts, not a fresh one from stock.
+#[test]
+fn the_dry_run_names_the_server_of_an_interrupted_claim() {
+    let (world, item) = crate::world::interrupted_claim("explain_interrupted_claim");
+    assert_eq!(
+        named_server(&world, item),
+        ("150".to_string(), "held".to_string())
+    );
+    assert_nothing_changed(&world);
+    open(&world, item).assert_ok();
+    assert_eq!(world.item_param(item, "serverid").as_deref(), Some("150"));
+}
+
+/// A server reserved by a closest match and not rebuilt yet: the dry run refuses as the open
+/// does, instead of planning an install on the wrong hardware.
+#[test]
+fn the_dry_run_of_a_reservation_waits_for_the_rebuild_like_the_open() {
+    let world = World::new(
+        "explain_waiting_rebuild",
+        inventory(json!([free_server(50, 2, "i9-9900K-32Gb-1x1024NVMe")])),
+    );
+    let item = world.order(FIXED_LABEL, &[("ostempl", "Debian-12")]);
+    open(&world, item).assert_ok();
+    let real = open(&world, item);
+    assert_eq!(real.error_type(), "no_server");
+    let dry = explain(&world, item, "xml");
+    assert_eq!(dry.error_type(), "no_server");
+    assert_eq!(dry.error_value(), real.error_value());
+    assert!(
+        dry.error_value().contains("waits for staff to rebuild"),
+        "{}",
+        dry.error_value()
+    );
+}
+
+/// Matching servers whose addresses no pool can give are passed over, by the dry run as by the
+/// open: both take the match that has a pool.
+#[test]
+fn the_dry_run_passes_over_a_match_without_a_pool_like_the_open() {
+    // Rack R02 has no pool, location 1 has none, and the public pool is not for allocation.
+    let mut servers: Vec<Value> = (30..34).map(|id| free_server(id, 2, FIXED_LABEL)).collect();
+    servers.push(free_server(34, 1, FIXED_LABEL));
+    let mut inv = inventory(json!(servers));
+    inv.pool_settings.allocation = vec![2, 3];
+    let world = World::new("explain_no_pool_match", inv);
+    let item = world.order(FIXED_LABEL, &[("ostempl", "Debian-12")]);
+    assert_eq!(named_server(&world, item).0, "34");
+    let text = explain(&world, item, "text");
+    assert!(
+        line(&text.stdout, "srv-30").contains("passed over"),
+        "{}",
+        text.stdout
+    );
+    assert_nothing_changed(&world);
+    open(&world, item).assert_ok();
+    assert_eq!(world.item_param(item, "serverid").as_deref(), Some("34"));
+}

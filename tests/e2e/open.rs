@@ -758,15 +758,7 @@ fn a_server_the_customer_already_has_is_never_taken_for_a_new_order() {
 
 #[test]
 fn a_claim_killed_before_the_notes_is_adopted_by_the_retry() {
-    // The state a kill between setting the owner and writing the notes leaves.
-    let mut claimed = free_server(150, 2, FIXED_LABEL);
-    claimed["owner"] = json!({"id": crate::world::CUSTOMER_USER});
-    let world = World::new(
-        "open_interrupted_claim",
-        crate::world::customer_inventory(json!([claimed, free_server(151, 2, FIXED_LABEL)])),
-    );
-    let item = world.order(FIXED_LABEL, &[OS]);
-    world.set_item_param(item, "claiming", "150");
+    let (world, item) = crate::world::interrupted_claim("open_interrupted_claim");
     open(&world, item).assert_ok();
     assert_eq!(world.item_param(item, "serverid").as_deref(), Some("150"));
     assert_eq!(world.server(150)["notes"], format!("billmgr-item:{item}"));

@@ -10,7 +10,8 @@ use anyhow::{Context, Result};
 use crate::dci::api::{AddIps, Ip, IpFamily, IpPool, Location, PoolSettings, Rack, Server};
 use crate::dci::client::Client;
 use crate::protocol::error::{ErrorKind, ModuleError};
-use crate::provision::pool::{Addresses, PoolChoice, choose_pool};
+use crate::provision::claim_plan::PoolSources;
+use crate::provision::pool::{Addresses, PoolChoice};
 
 pub struct PoolFacts {
     pub location: Location,
@@ -28,26 +29,20 @@ impl PoolFacts {
         }
     }
 
-    /// The pool for a server in `rack`; an error an administrator can act on when there is none.
-    pub fn choose(
+    /// The pool facts for servers in `racks`, each rack and the pools read once per run.
+    pub fn sources(
         &mut self,
         client: &Client,
-        server_name: &str,
-        rack: Option<u64>,
-        wanted: Addresses,
-    ) -> Result<PoolChoice> {
-        let rack = match rack {
-            None => None,
-            Some(id) => match self.racks.entry(id) {
-                Entry::Occupied(known) => Some(&*known.into_mut()),
-                Entry::Vacant(slot) => {
-                    let read = client
-                        .rack(id)
-                        .with_context(|| format!("reading rack {id}"))?;
-                    Some(&*slot.insert(read))
-                }
-            },
-        };
+        racks: impl IntoIterator<Item = u64>,
+    ) -> Result<PoolSources<'_>> {
+        for id in racks {
+            if let Entry::Vacant(slot) = self.racks.entry(id) {
+                let read = client
+                    .rack(id)
+                    .with_context(|| format!("reading rack {id}"))?;
+                slot.insert(read);
+            }
+        }
         let (pools, settings) = match &mut self.pools {
             Some(read) => &*read,
             slot @ None => &*slot.insert((
@@ -57,14 +52,25 @@ impl PoolFacts {
                     .context("reading the pool settings")?,
             )),
         };
-        choose_pool(rack, &self.location, pools, settings, wanted).map_err(|err| {
-            ModuleError::new(
-                ErrorKind::NoPool,
-                format!("server {server_name}"),
-                format!("server {server_name}: {err}"),
-            )
-            .into()
+        Ok(PoolSources {
+            location: &self.location,
+            pools,
+            settings,
+            racks: &self.racks,
         })
+    }
+
+    /// The pool for a server in `rack`; an error an administrator can act on when there is none.
+    pub fn choose(
+        &mut self,
+        client: &Client,
+        server_name: &str,
+        rack: Option<u64>,
+        wanted: Addresses,
+    ) -> Result<PoolChoice> {
+        self.sources(client, rack)?
+            .choose(rack, wanted)
+            .map_err(|reason| no_pool(server_name, &reason))
     }
 
     /// Adds `count` addresses of `family` to `server` from the pool the chain gives for an
@@ -107,4 +113,14 @@ impl PoolFacts {
         );
         Ok(added)
     }
+}
+
+/// The failure of an order whose server no pool serves.
+pub fn no_pool(server_name: &str, reason: &str) -> anyhow::Error {
+    ModuleError::new(
+        ErrorKind::NoPool,
+        format!("server {server_name}"),
+        format!("server {server_name}: {reason}"),
+    )
+    .into()
 }

@@ -22,12 +22,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
 
-use super::service::{Billing, load_module, module_client};
+use super::CommandContext;
+
 use crate::billmgr::db::ParamValue;
-use crate::billmgr::paths::MgrRoot;
 use crate::dci::api::{Access, ConfigurationSummary, Server};
 use crate::dci::client::Client;
 use crate::dci::filter::Filter;
+use crate::effects::service::{Billing, load_module, module_client};
 use crate::protocol::features::ITEMTYPE;
 use crate::protocol::xml::Element;
 
@@ -128,7 +129,8 @@ fn slist(configurations: &[ConfigurationSummary]) -> Element {
         .children(labels)
 }
 
-pub fn run(root: &MgrRoot, module_id: u64, dry_run: bool) -> Result<Option<Element>> {
+pub fn run(ctx: &CommandContext<u64>) -> Result<Option<Element>> {
+    let (root, module_id, dry_run) = (ctx.root, ctx.target, ctx.dry_run);
     let mut billing = Billing::connect(root)?;
     let (module, connection) = load_module(&mut billing, module_id)?;
     let client = module_client(root, module.id, &connection)?;

@@ -1,4 +1,4 @@
-//! `open --dry-run`: the open's decisions shown, nothing changed.
+//! `open --dry-run`: the decisions of the real open (the same claim plan) shown, nothing changed.
 //!
 //! For BILLmanager-style use the plan is XML on stdout with a short summary on stderr; with
 //! `--format text` it is a report for a person on stdout: every server of the location with the
@@ -9,21 +9,21 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use super::Output;
-use super::network::PoolFacts;
+use super::claim::{check_rebuilt, decide, held_server, no_server};
+use super::network::{PoolFacts, no_pool};
 use super::order::{self, Ordered, resolve_software};
 use super::service::{Billing, Service, not_owner};
 use super::stock::survey;
-use crate::billmgr::paths::MgrRoot;
+use crate::commands::{CommandContext, Output};
 use crate::dci::api::Server;
 use crate::dci::client::Client;
-use crate::protocol::args::{Format, Invocation};
-use crate::protocol::error::{ErrorKind, ModuleError};
+use crate::protocol::args::Format;
 use crate::protocol::xml::Element;
 use crate::provision::availability::RuleTally;
+use crate::provision::claim_plan::{ClaimInput, Decision};
 use crate::provision::closest::{BuildPlan, Distance, closest};
 use crate::provision::install::{self, InstallRecord};
-use crate::provision::matching::{fit, rank};
+use crate::provision::matching::fit;
 use crate::provision::open_plan::{OpenStep, OpenTarget, open_plan};
 use crate::provision::ownership::Holder;
 use crate::provision::pool::PoolChoice;
@@ -55,15 +55,10 @@ struct Plan {
     verdicts: Vec<(u64, String, &'static str, String)>,
 }
 
-pub fn open(
-    root: &MgrRoot,
-    invocation: &Invocation,
-    billing: &mut Billing,
-    service: &Service,
-) -> Result<Output> {
+pub fn open(ctx: &CommandContext<u64>, billing: &mut Billing, service: &Service) -> Result<Output> {
     let ordered = order::read(billing, service)?;
     let holder = service.holder()?;
-    let client = service.client(root)?;
+    let client = service.client(ctx.root)?;
     let location = super::session::read_location(&client, service.connection.location)?;
     let software = resolve_software(&client, location.id, &ordered)?;
     let mut pools = PoolFacts::new(location);
@@ -77,7 +72,7 @@ pub fn open(
     )?;
     let requests = client.requests_made();
     let summary = summary(&ordered, &plan);
-    match invocation.format {
+    match ctx.format {
         Format::Text => Ok(Output::Text(text_report(
             &ordered, &plan, &software, requests,
         ))),
@@ -94,6 +89,9 @@ pub fn open(
     }
 }
 
+/// The plan the real open would carry out, from the same decisions: the server the item holds
+/// (an interrupted claim included, and refused like the open while it waits for a rebuild), or
+/// the first candidate of [`super::claim::decide`] with the pool it would use.
 fn plan(
     client: &Client,
     service: &Service,
@@ -103,6 +101,7 @@ fn plan(
     pools: &mut PoolFacts,
 ) -> Result<Plan> {
     let wanted = ordered.order.addresses();
+    let requirement = &ordered.order.requirement;
     let install = InstallRecord::parse(service.params.get(install::PARAM).map(String::as_str));
     let target = |saved| OpenTarget {
         holder,
@@ -112,7 +111,8 @@ fn plan(
         template,
         install,
     };
-    if let Some(server) = service.find_server(client)? {
+    if let Some(server) = held_server(client, service, holder)? {
+        check_rebuilt(&server, requirement, holder.item)?;
         let pool = pools.choose(
             client,
             &server.name,
@@ -130,13 +130,24 @@ fn plan(
             verdicts: Vec::new(),
         });
     }
-    let survey = survey(
-        client,
-        service.connection.location,
-        service.connection.ignore_errors,
-    )?;
-    let seed: u64 = rand::random();
-    let ranking = rank(&ordered.order.requirement, &survey.stock.available, seed);
+    let location = pools.location.id;
+    let survey = survey(client, location, service.connection.ignore_errors)?;
+    let input = ClaimInput {
+        item: holder.item,
+        requirement,
+        addresses: wanted,
+        allow_closest: service.connection.allow_closest,
+    };
+    let (ranked, decision) = decide(client, pools, &input, &survey.stock)?;
+    let (first, passed_over) = match decision {
+        Decision::NoServer { reason } => return Err(no_server(&input, location, &reason)),
+        Decision::NoPool { server, reason } => return Err(no_pool(&server, &reason)),
+        Decision::Claim {
+            candidates,
+            passed_over,
+            ..
+        } => (candidates.into_iter().next(), passed_over),
+    };
     let mut verdicts: Vec<(u64, String, &'static str, String)> = survey
         .stock
         .rejected
@@ -150,7 +161,7 @@ fn plan(
             )
         })
         .collect();
-    for (candidate, mismatch) in &ranking.mismatches {
+    for (candidate, mismatch) in &ranked.ranking.mismatches {
         verdicts.push((
             candidate.id,
             candidate.name.clone(),
@@ -158,8 +169,8 @@ fn plan(
             format!("{} ({})", candidate.configuration, mismatch.reason),
         ));
     }
-    for (rank, candidate) in ranking.matches.iter().enumerate() {
-        let fit = fit(&ordered.order.requirement, &candidate.configuration).ok();
+    for (rank, candidate) in ranked.ranking.matches.iter().enumerate() {
+        let fit = fit(requirement, &candidate.configuration).ok();
         let detail = fit.map_or(String::new(), |f| {
             format!(
                 "rank {}: {} (excess RAM {} GB, excess disk {} GB)",
@@ -172,9 +183,14 @@ fn plan(
         verdicts.push((candidate.id, candidate.name.clone(), "match", detail));
     }
     // Every server of another configuration shows how far it is from the order, whether or not
-    // a match exists: it is what staff would rebuild if the matches were gone.
-    let nearest = closest(&ordered.order.requirement, &survey.stock.available, seed);
-    for near in &nearest {
+    // a match exists: it is what staff would rebuild if the matches were gone. The open looks
+    // for the closest only without a match, so with one the distances are for this report.
+    let distances = if ranked.nearest.is_empty() {
+        closest(requirement, &survey.stock.available, input.seed())
+    } else {
+        ranked.nearest.clone()
+    };
+    for near in &distances {
         if let Some(v) = verdicts
             .iter_mut()
             .find(|v| v.0 == near.candidate.id && v.2 == OTHER_CONFIGURATION)
@@ -182,26 +198,20 @@ fn plan(
             write!(v.3, "; distance: {}", distance_text(near.distance)).ok();
         }
     }
-    let (choice, chosen) = match ranking.matches.first() {
-        Some(candidate) => (Choice::Match, *candidate),
-        None => {
-            let refusals = super::claim::refusals(&survey, ranking.mismatches.len());
-            let Some(best) = nearest.first().filter(|_| service.connection.allow_closest) else {
-                return Err(ModuleError::new(
-                    ErrorKind::NoServer,
-                    format!("item {}", service.id()),
-                    format!("no server for {}: {refusals}", ordered.order.requirement),
-                )
-                .into());
-            };
-            (
-                Choice::Closest(BuildPlan::new(&ordered.order.requirement, best.candidate)),
-                best.candidate,
-            )
+    for (candidate, reason) in &passed_over {
+        if let Some(v) = verdicts.iter_mut().find(|v| v.0 == candidate.id) {
+            write!(v.3, "; passed over: {reason}").ok();
         }
+    }
+    let Some(chosen) = first else {
+        return Err(no_server(&input, location, "no server to try"));
+    };
+    let choice = match chosen.build {
+        Some(build) => Choice::Closest(build),
+        None => Choice::Match,
     };
     verdicts.sort_by_key(|v| v.0);
-    let (chosen_id, chosen_rack) = (chosen.id, chosen.rack_id);
+    let chosen_id = chosen.candidate.id;
     // Only the counts outlive the survey: the report holds one row per server already.
     let stock = StockCounts {
         listed: survey.listed,
@@ -209,15 +219,13 @@ fn plan(
         rejected: survey.stock.rejected.len(),
         tally: survey.stock.tally,
     };
-    drop(ranking);
-    drop(survey);
+    drop(ranked);
     let server = client.server(chosen_id)?;
-    let pool = pools.choose(client, &server.name, chosen_rack, wanted)?;
     let steps = open_plan(&server, &target(None)).map_err(|e| not_owner(&server, e))?;
     Ok(Plan {
         choice,
         server,
-        pool,
+        pool: chosen.pool,
         steps,
         stock: Some(stock),
         verdicts,

@@ -5,19 +5,19 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
-use super::NothingToDo;
 use super::session::dci_client;
 use crate::billmgr::crypto::CryptKey;
 use crate::billmgr::db::{Db, ItemRecord, ProcessingModule};
 use crate::billmgr::mgrctl::Mgrctl;
 use crate::billmgr::paths::MgrRoot;
+use crate::commands::NothingToDo;
 use crate::dci::api::Server;
 use crate::dci::client::{Client, is_not_found};
 use crate::dci::filter::{Filter, Literal};
 use crate::protocol::connection::Connection;
 use crate::protocol::error::{ErrorKind, ModuleError, fail};
 use crate::provision::action::{self, ItemCommand, ItemFacts, Verdict};
-use crate::provision::ownership::{Holder, ItemNote, NotOwned, item_note};
+use crate::provision::ownership::{Holder, NotOwned, item_note, marked_for};
 
 pub use crate::provision::action::MODULE_NAME;
 
@@ -75,52 +75,6 @@ impl Billing {
         self.mgrctl
             .call(func, &[("sok", "ok"), ("elid", &elid)])
             .map(drop)
-    }
-
-    /// A task for the module's department, so staff see what to do by hand; and the running
-    /// operation switched to manual so BILLmanager stops retrying it.
-    pub fn hand_to_staff(
-        &self,
-        command: &str,
-        item: u64,
-        running_operation: Option<u64>,
-        text: &str,
-    ) -> Result<()> {
-        let item_id = item.to_string();
-        if let Some(ro) = running_operation {
-            self.mgrctl
-                .call("runningoperation.setmanual", &[("elid", &ro.to_string())])
-                .context("switching the running operation to manual")?;
-        }
-        let answer = self
-            .mgrctl
-            .call(
-                "task.gettype",
-                &[("operation", command), ("item", &item_id)],
-            )
-            .context("asking BILLmanager for the task type")?;
-        let Some(task_type) =
-            crate::billmgr::mgrctl::find_value(&answer, "task_type")?.filter(|t| !t.is_empty())
-        else {
-            log::warn!(
-                "BILLmanager has no task type for '{command}'; no task created. For staff: {text}"
-            );
-            return Ok(());
-        };
-        let ro = running_operation.map(|r| r.to_string()).unwrap_or_default();
-        self.mgrctl
-            .call(
-                "task.edit",
-                &[
-                    ("sok", "ok"),
-                    ("item", &item_id),
-                    ("runningoperation", &ro),
-                    ("type", &task_type),
-                    ("params", text),
-                ],
-            )
-            .map(drop)
-            .context("creating the task for staff")
     }
 }
 
@@ -265,7 +219,7 @@ impl Service {
     }
 
     /// The server whose notes carry the item's mark (anywhere in the notes, as
-    /// [`ItemNote::read`] finds it).
+    /// [`crate::provision::ownership::ItemNote::read`] finds it).
     fn server_by_mark(&self, client: &Client) -> Result<Option<Server>> {
         let mark = item_note(self.id());
         let filter = Filter::cp(
@@ -274,10 +228,9 @@ impl Service {
         );
         let mut found = None;
         client.for_each_server_page(Some(filter), |page| {
-            found = found.take().or_else(|| {
-                page.into_iter()
-                    .find(|s| ItemNote::read(&s.notes).is_some_and(|n| n.item == self.id()))
-            });
+            found = found
+                .take()
+                .or_else(|| page.into_iter().find(|s| marked_for(s, self.id())));
             Ok(())
         })?;
         Ok(found)

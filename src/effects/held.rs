@@ -51,13 +51,12 @@ impl Guarded {
         root: &MgrRoot,
         item: u64,
         command: ItemCommand,
-        running_operation: Option<u64>,
         dry_run: bool,
     ) -> Result<Guarded> {
         let lock = lock_unless_dry(root, item, dry_run)?;
         let held = Held::load(root, item, command)?;
         let server = held.required_server()?;
-        held.guard(&server, command.name(), running_operation, dry_run)?;
+        held.guard(&server, command.name())?;
         Ok(Guarded {
             _lock: lock,
             held,
@@ -137,30 +136,17 @@ impl Held {
 
     /// The guard of suspend, resume and reboot: the server must be owned by the customer and
     /// marked as held by this item.
-    fn guard(
-        &self,
-        server: &Server,
-        command: &str,
-        running_operation: Option<u64>,
-        dry_run: bool,
-    ) -> Result<()> {
-        ownership::ownership(server, &self.holder)
-            .map_err(|reason| self.refuse(command, running_operation, dry_run, &reason))
+    fn guard(&self, server: &Server, command: &str) -> Result<()> {
+        ownership::ownership(server, &self.holder).map_err(|reason| self.refuse(command, &reason))
     }
 
-    /// The guard's refusal: a task for staff (not in a dry run; the running operation switched
-    /// to manual, since a retry cannot help) and a [`ErrorKind::NotOwner`] error. A failure to
-    /// create the task is logged: the refusal itself must reach BILLmanager.
+    /// The guard's refusal: a [`ErrorKind::NotOwner`] error handed to staff (in `main`, which
+    /// hands nothing over in a dry run and switches the running operation to manual, since a
+    /// retry cannot help).
     ///
     /// A refusal because DCImanager's answer lacks a field is no question of who holds the
-    /// server: no task, the running operation left to retry once the answer is complete.
-    pub fn refuse(
-        &self,
-        command: &str,
-        running_operation: Option<u64>,
-        dry_run: bool,
-        reason: &NotOwned,
-    ) -> anyhow::Error {
+    /// server: no hand-off, the running operation left to retry once the answer is complete.
+    pub fn refuse(&self, command: &str, reason: &NotOwned) -> anyhow::Error {
         let item = self.item();
         if reason.unknown.is_some() {
             let text = format!(
@@ -174,14 +160,9 @@ impl Held {
             self.holder.email,
             item_note(item)
         );
-        if !dry_run
-            && let Err(err) = self
-                .billing
-                .hand_to_staff(command, item, running_operation, &text)
-        {
-            log::error!("could not create the task for staff: {err:#}");
-        }
-        ModuleError::new(ErrorKind::NotOwner, format!("item {item}"), text).into()
+        ModuleError::new(ErrorKind::NotOwner, format!("item {item}"), text)
+            .for_staff(command, item)
+            .into()
     }
 }
 
