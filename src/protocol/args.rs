@@ -150,6 +150,14 @@ an administrator may run the same commands by hand, with --dry-run to see the pl
 The log is var/pmdci6.log under the BILLmanager root; its level is set by the line
 `pmdci6 9` (debug) in etc/debug.conf. PMDCI6_MGR_ROOT replaces the root /usr/local/mgr5.";
 
+/// The version `--version` prints: the package's version (`0.1.0-1`: Cargo.toml's version and
+/// the package release) when `packaging/build` built the binary, as it sets
+/// `PMDCI6_PACKAGE_VERSION`; Cargo.toml's version for any other build.
+pub const VERSION: &str = match option_env!("PMDCI6_PACKAGE_VERSION") {
+    Some(version) => version,
+    None => env!("CARGO_PKG_VERSION"),
+};
+
 /// Stage one: keep the known options, drop unknown `--name value` pairs (and unknown flags).
 /// Returns the kept words and the dropped option names.
 pub fn known_options(args: &[String]) -> (Vec<String>, Vec<String>) {
@@ -188,7 +196,7 @@ pub fn known_options(args: &[String]) -> (Vec<String>, Vec<String>) {
 
 fn clap_command() -> Clap {
     let mut cmd = Clap::new("pmdci6")
-        .version(env!("CARGO_PKG_VERSION"))
+        .version(VERSION)
         .about(ABOUT)
         .disable_help_subcommand(true);
     for (name, help) in VALUE_OPTIONS {
@@ -211,7 +219,8 @@ fn clap_command() -> Clap {
     cmd
 }
 
-/// What stage two found: either something to run, or text clap wants printed (`--help`).
+/// What stage two found: either something to run, or text clap wants printed (`--help`,
+/// `--version`).
 pub enum Parsed {
     Run(Invocation),
     Print(String),
