@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 200;
 
-fn median_wall_time(program: &str, args: &[&str]) -> Duration {
+fn median_wall_time(program: &std::path::Path, args: &[&str]) -> Duration {
     let mut times: Vec<Duration> = (0..RUNS)
         .map(|_| {
             let start = Instant::now();
@@ -21,7 +21,7 @@ fn median_wall_time(program: &str, args: &[&str]) -> Duration {
                 .status();
             match status {
                 Ok(s) if s.success() => start.elapsed(),
-                other => panic!("{program} failed: {other:?}"),
+                other => panic!("{} failed: {other:?}", program.display()),
             }
         })
         .collect();
@@ -30,12 +30,12 @@ fn median_wall_time(program: &str, args: &[&str]) -> Duration {
 }
 
 fn main() {
-    let module = env!("CARGO_BIN_EXE_pmdci6");
+    let module = billmgr_stand_in::pmdci6_binary(env!("CARGO_BIN_EXE_pmdci6"));
     // Interleave a warm-up of both so neither pays for a cold page cache.
-    median_wall_time("/bin/true", &[]);
-    median_wall_time(module, &["--command", "features"]);
-    let baseline = median_wall_time("/bin/true", &[]);
-    let features = median_wall_time(module, &["--command", "features"]);
+    median_wall_time("/bin/true".as_ref(), &[]);
+    median_wall_time(&module, &["--command", "features"]);
+    let baseline = median_wall_time("/bin/true".as_ref(), &[]);
+    let features = median_wall_time(&module, &["--command", "features"]);
     let ratio = features.as_secs_f64() / baseline.as_secs_f64();
     println!("runs per command:            {RUNS}");
     println!(

@@ -25,7 +25,7 @@ const RUNS: usize = 7;
 
 fn main() -> anyhow::Result<()> {
     common::ensure_stand_in_built();
-    let module = env!("CARGO_BIN_EXE_pmdci6");
+    let module = billmgr_stand_in::pmdci6_binary(env!("CARGO_BIN_EXE_pmdci6"));
     println!(
         "{:>7} {:>9} {:>12} {:>12} {:>7} {:>10} {:>9} {:>9}",
         "servers", "dialect", "module ms", "fetch ms", "ratio", "peak MB", "requests", "pages"
@@ -79,7 +79,7 @@ fn main() -> anyhow::Result<()> {
         for run in 0..=RUNS {
             sim.clear_requests();
             let start = Instant::now();
-            let output = Command::new(module)
+            let output = Command::new(&module)
                 .args([
                     "--command",
                     "open",

@@ -68,10 +68,10 @@ fn main() {
     sim.update_server(1, |s| s["notes"] = json!(format!("billmgr-item:{item}")))
         .expect("the item's mark");
 
-    let module_binary = env!("CARGO_BIN_EXE_pmdci6");
+    let module_binary = billmgr_stand_in::pmdci6_binary(env!("CARGO_BIN_EXE_pmdci6"));
     let item_arg = item.to_string();
     let sync = || {
-        let status = Command::new(module_binary)
+        let status = Command::new(&module_binary)
             .args(["--command", "sync_item", "--item", &item_arg])
             .envs(root.env())
             .stdout(Stdio::null())
@@ -104,7 +104,7 @@ fn main() {
         )
     };
     let process_start = median(|| {
-        Command::new(module_binary)
+        Command::new(&module_binary)
             .args(["--command", "features"])
             .envs(root.env())
             .stdout(Stdio::null())

@@ -39,13 +39,19 @@ fn main() -> ExitCode {
 
 fn run(args: &[String]) -> ExitCode {
     let root = MgrRoot::from_env();
-    logging::init(&root);
-    let invocation = match args::parse(args) {
-        Ok(Parsed::Run(invocation)) => invocation,
+    let parsed = match args::parse(args) {
+        Ok(Parsed::Run(invocation)) => Ok(invocation),
         Ok(Parsed::Print(text)) => {
-            eprint!("{text}");
+            // --help and --version: asked by a person or a script, never by BILLmanager, and
+            // answered without the log (no line in it, no warning where it cannot be opened).
+            print!("{text}");
             return ExitCode::SUCCESS;
         }
+        Err(err) => Err(err),
+    };
+    logging::init(&root);
+    let invocation = match parsed {
+        Ok(invocation) => invocation,
         Err(err) => return report_failure(&root, None, "command line", &err),
     };
     let name = invocation.command.name();

@@ -311,7 +311,7 @@ impl Client {
             .timeout_connect(Some(config.connect_timeout))
             .timeout_per_read(Some(config.read_timeout))
             .timeout_per_write(Some(config.read_timeout))
-            .user_agent(format!("pmdci6/{}", env!("CARGO_PKG_VERSION")))
+            .user_agent(format!("pmdci6/{}", crate::protocol::args::VERSION))
             .accept("application/json")
             .tls_config(tls_config(&config.tls)?)
             .build()

@@ -242,6 +242,14 @@ The log is var/pmdci6.log under the BILLmanager root; its level is set in etc/de
 `pmdci6 9` (debug; also `pmdci6.* 9` or `* 9`), or per part: `pmdci6.dci`, `pmdci6.mgrctl`,
 `pmdci6.db`, `pmdci6.plan`. PMDCI6_MGR_ROOT replaces the root /usr/local/mgr5.";
 
+/// The version `--version` prints: the package's version (`0.1.0-1`: Cargo.toml's version and
+/// the package release) when `packaging/build` built the binary, as it sets
+/// `PMDCI6_PACKAGE_VERSION`; Cargo.toml's version for any other build.
+pub const VERSION: &str = match option_env!("PMDCI6_PACKAGE_VERSION") {
+    Some(version) => version,
+    None => env!("CARGO_PKG_VERSION"),
+};
+
 /// Stage one: keep the known options, drop unknown `--name value` pairs (and unknown flags).
 /// Returns the kept words and the dropped option names.
 pub fn known_options(args: &[String]) -> (Vec<String>, Vec<String>) {
@@ -280,7 +288,7 @@ pub fn known_options(args: &[String]) -> (Vec<String>, Vec<String>) {
 
 fn clap_command() -> Clap {
     let mut cmd = Clap::new("pmdci6")
-        .version(env!("CARGO_PKG_VERSION"))
+        .version(VERSION)
         .about(ABOUT)
         .disable_help_subcommand(true);
     for (name, help) in VALUE_OPTIONS {
@@ -303,7 +311,8 @@ fn clap_command() -> Clap {
     cmd
 }
 
-/// What stage two found: either something to run, or text clap wants printed (`--help`).
+/// What stage two found: either something to run, or text clap wants printed (`--help`,
+/// `--version`).
 pub enum Parsed {
     Run(Invocation),
     Print(String),

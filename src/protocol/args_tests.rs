@@ -59,6 +59,13 @@ fn help_is_printed_not_run() {
 }
 
 #[test]
+fn version_prints_the_package_version() {
+    assert!(
+        matches!(parse(&words("--version")), Ok(Parsed::Print(t)) if t == format!("pmdci6 {VERSION}\n"))
+    );
+}
+
+#[test]
 fn report_needs_a_module_and_is_not_a_billmanager_feature() {
     let inv = run("--command report --module 4 --format text");
     assert_eq!(inv.command, Command::Report { module: 4 });

@@ -90,6 +90,23 @@ fn features_declare_itemtype_params_and_implemented_commands() {
 }
 
 #[test]
+fn version_is_printed_on_stdout_without_touching_the_log() {
+    let world = empty_world("version");
+    let run = world.run(&["--version"]);
+    run.assert_ok();
+    // `pmdci6 0.1.0` from cargo, `pmdci6 0.1.0-1` (the package version) from
+    // scripts/build-static, which the tests run when PMDCI6_BINARY names it.
+    let version = run.stdout.trim_end();
+    let cargo = format!("pmdci6 {}", env!("CARGO_PKG_VERSION"));
+    assert!(
+        version == cargo || version.starts_with(&format!("{cargo}-")),
+        "{run:#?}"
+    );
+    assert_eq!(run.stderr, "");
+    assert_eq!(world.root.module_log(), "", "--version wrote the log");
+}
+
+#[test]
 fn unknown_options_are_ignored() {
     let world = empty_world("unknown_options");
     let run = world.run(&[

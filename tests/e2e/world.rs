@@ -255,7 +255,9 @@ impl World {
 
     /// The binary with the world's environment: short polls so waits take milliseconds.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pmdci6"));
+        let mut command = Command::new(billmgr_stand_in::pmdci6_binary(env!(
+            "CARGO_BIN_EXE_pmdci6"
+        )));
         command
             .args(args)
             .envs(self.root.env())

@@ -34,6 +34,20 @@ pub use mariadb::{DB_PASSWORD, DB_USER, MariaDb, TestDb};
 pub use mgrctl::{MgrctlCall, main as mgrctl_main};
 pub use root::Mgr5Root;
 
+/// The variable that names the `pmdci6` binary the tests, the demo and the benchmarks run instead
+/// of the one cargo built for them: `scripts/test` points it at the static release binary the
+/// packages ship (`target/x86_64-unknown-linux-musl/release/pmdci6`).
+pub const PMDCI6_BINARY_ENV: &str = "PMDCI6_BINARY";
+
+/// The `pmdci6` binary to run: `$PMDCI6_BINARY` when set and not empty, else `built` (the
+/// caller's `env!("CARGO_BIN_EXE_pmdci6")` or the binary beside it).
+pub fn pmdci6_binary(built: impl Into<std::path::PathBuf>) -> std::path::PathBuf {
+    match std::env::var_os(PMDCI6_BINARY_ENV) {
+        Some(path) if !path.is_empty() => std::path::PathBuf::from(path),
+        _ => built.into(),
+    }
+}
+
 /// The PEM (PKCS#1) of the process's crypt key: what every [`Mgr5Root`] holds as
 /// `etc/billmgr.pem`, and what encrypts the crypted params of the fixtures.
 pub fn crypt_key_pem() -> anyhow::Result<String> {

@@ -68,7 +68,11 @@ pub struct Stage {
 
 impl Stage {
     pub fn build() -> Result<(Stage, Orders)> {
-        let pmdci6 = binary_beside_me("pmdci6")?;
+        // scripts/test runs the demo's test on the static release binary ($PMDCI6_BINARY).
+        let pmdci6 = match std::env::var_os(billmgr_stand_in::PMDCI6_BINARY_ENV) {
+            Some(path) if !path.is_empty() => PathBuf::from(path),
+            _ => binary_beside_me("pmdci6")?,
+        };
         let inventory = Inventory::from_json_str(INVENTORY).context("sim/demo/inventory.json")?;
         let (admin_email, admin_password) = (
             inventory.admin.email.clone(),
