@@ -5,7 +5,7 @@
 //!
 //! Every command on an item consults it right after reading the item and before its first
 //! change; `--dry-run` reports the same verdict. The table is printed in README ("What each
-//! command does to an item"); [`tests::readme_table_is_this_table`] keeps the two equal.
+//! command does to an item"); the unit test `readme_table_is_this_table` keeps the two equal.
 
 use std::fmt;
 
