@@ -288,6 +288,44 @@ struct Source<'a> {
 }
 
 impl Source<'_> {
+    /// The entry `name` of a table of the file (`section`), with its names (placeholders,
+    /// fields, words); an entry the module does not have is an error listing those it has.
+    fn entry<'t>(
+        &self,
+        section: &str,
+        table: &'t [(&'static str, &'t [&'static str])],
+        name: &Spanned<String>,
+    ) -> Result<(&'static str, &'t [&'static str])> {
+        known(table, name.get_ref()).ok_or_else(|| {
+            self.error(
+                name.span(),
+                &format!("{section}.{}", name.get_ref()),
+                unknown_entry(table),
+            )
+        })
+    }
+
+    /// One of `names` (a field, a word), or an error saying `no_such` and listing them.
+    fn member(
+        &self,
+        label: &str,
+        no_such: &str,
+        names: &[&'static str],
+        name: &Spanned<String>,
+    ) -> Result<&'static str> {
+        names
+            .iter()
+            .find(|known| **known == name.get_ref().as_str())
+            .copied()
+            .ok_or_else(|| {
+                self.error(
+                    name.span(),
+                    label,
+                    format!("{no_such} (the module's: {})", names.join(", ")),
+                )
+            })
+    }
+
     fn error(
         &self,
         span: std::ops::Range<usize>,
@@ -384,41 +422,18 @@ impl Contract {
             source.error(span, "syntax", err.message())
         })?;
         for (name, entry) in file.requests {
-            let (key, placeholders) = known(REQUESTS, name.get_ref()).ok_or_else(|| {
-                source.error(
-                    name.span(),
-                    &format!("requests.{}", name.get_ref()),
-                    unknown_entry(REQUESTS),
-                )
-            })?;
+            let (key, placeholders) = source.entry("requests", REQUESTS, &name)?;
             let label = format!("requests.{key}");
             let parsed = request_entry(entry.get_ref(), placeholders)
                 .map_err(|what| source.error(entry.span(), &label, what))?;
             self.requests.insert(key, parsed);
         }
         for (kind, fields) in file.answers {
-            let (kind_key, names) = known(ANSWERS, kind.get_ref()).ok_or_else(|| {
-                source.error(
-                    kind.span(),
-                    &format!("answers.{}", kind.get_ref()),
-                    unknown_entry(ANSWERS),
-                )
-            })?;
+            let (kind_key, names) = source.entry("answers", ANSWERS, &kind)?;
             for (field, pointer) in fields {
                 let label = format!("answers.{kind_key}.{}", field.get_ref());
-                let field_key = names
-                    .iter()
-                    .find(|name| **name == field.get_ref().as_str())
-                    .ok_or_else(|| {
-                        source.error(
-                            field.span(),
-                            &label,
-                            format!(
-                                "the module reads no such field (its fields: {})",
-                                names.join(", ")
-                            ),
-                        )
-                    })?;
+                let field_key =
+                    source.member(&label, "the module reads no such field", names, &field)?;
                 let text = pointer.get_ref();
                 if !text.is_empty() && !text.starts_with('/') {
                     return Err(source.error(
@@ -434,28 +449,11 @@ impl Contract {
             }
         }
         for (vocabulary, words) in file.words {
-            let (vocabulary_key, names) = known(WORDS, vocabulary.get_ref()).ok_or_else(|| {
-                source.error(
-                    vocabulary.span(),
-                    &format!("words.{}", vocabulary.get_ref()),
-                    unknown_entry(WORDS),
-                )
-            })?;
+            let (vocabulary_key, names) = source.entry("words", WORDS, &vocabulary)?;
             for (word, values) in words {
                 let label = format!("words.{vocabulary_key}.{}", word.get_ref());
-                let word_key = names
-                    .iter()
-                    .find(|name| **name == word.get_ref().as_str())
-                    .ok_or_else(|| {
-                        source.error(
-                            word.span(),
-                            &label,
-                            format!(
-                                "the module has no such word (its words: {})",
-                                names.join(", ")
-                            ),
-                        )
-                    })?;
+                let word_key =
+                    source.member(&label, "the module has no such word", names, &word)?;
                 let json = values
                     .get_ref()
                     .iter()
@@ -476,27 +474,14 @@ impl Contract {
             }
         }
         for (name, value) in file.fields {
-            let key = FIELDS
-                .iter()
-                .find(|field| **field == name.get_ref().as_str())
-                .ok_or_else(|| {
-                    source.error(
-                        name.span(),
-                        &format!("fields.{}", name.get_ref()),
-                        format!(
-                            "the module queries no such field (its fields: {})",
-                            FIELDS.join(", ")
-                        ),
-                    )
-                })?;
+            let label = format!("fields.{}", name.get_ref());
+            let key = source.member(&label, "the module queries no such field", FIELDS, &name)?;
             self.fields.insert(key, value.into_inner());
         }
         for (name, value) in file.pages {
-            let label = format!("pages.{}", name.get_ref());
-            let (key, placeholders) = known(PAGES, name.get_ref())
-                .ok_or_else(|| source.error(name.span(), &label, unknown_entry(PAGES)))?;
+            let (key, placeholders) = source.entry("pages", PAGES, &name)?;
             check_placeholders(value.get_ref(), placeholders)
-                .map_err(|what| source.error(value.span(), &label, what))?;
+                .map_err(|what| source.error(value.span(), &format!("pages.{key}"), what))?;
             self.pages.insert(key, value.into_inner());
         }
         Ok(())
