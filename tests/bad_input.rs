@@ -582,6 +582,46 @@ fn cases() -> Vec<Case> {
             stage: |world| open_without(world, "mac_addresses"),
         },
         Case {
+            name: "a server without its addresses",
+            expect: "no_server",
+            mentions: "addresses unknown",
+            stage: |world| open_without(world, "ip"),
+        },
+        Case {
+            name: "a server whose port has no admin_status",
+            expect: "no_server",
+            mentions: "switch ports unknown",
+            stage: |world| {
+                replace(
+                    world,
+                    SERVERS,
+                    "switch_connection",
+                    json!([{"id": 11, "is_ipmi_connection": false}]),
+                );
+                Trial::on("open", ordered(world))
+            },
+        },
+        Case {
+            name: "suspend of a server whose switch ports are unknown",
+            expect: "not_owner",
+            mentions: "switch ports unknown",
+            stage: |world| {
+                let item = world.opened(1, ACTIVE);
+                omit(world, SERVERS, "switch_connection");
+                Trial::on("suspend", item)
+            },
+        },
+        Case {
+            name: "close of a server whose addresses are unknown",
+            expect: "not_owner",
+            mentions: "addresses unknown",
+            stage: |world| {
+                let item = world.opened(1, ACTIVE);
+                omit(world, SERVERS, "ip");
+                Trial::on("close", item)
+            },
+        },
+        Case {
             name: "a server without errors",
             expect: "no_server",
             mentions: "errors unknown",

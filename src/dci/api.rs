@@ -92,10 +92,14 @@ pub enum Needed {
     MacAddresses,
     Errors,
     Notes,
+    /// `ip[]`: the addresses a close releases and an open must not give twice.
+    Ip,
+    /// `switch_connection[]`, each port with `admin_status` and `is_ipmi_connection`.
+    SwitchConnection,
 }
 
 impl Needed {
-    pub const ALL: [Needed; 9] = [
+    pub const ALL: [Needed; 11] = [
         Needed::Owner,
         Needed::Configuration,
         Needed::Diagnostics,
@@ -105,6 +109,8 @@ impl Needed {
         Needed::MacAddresses,
         Needed::Errors,
         Needed::Notes,
+        Needed::Ip,
+        Needed::SwitchConnection,
     ];
 
     /// The reason a rule gives when this field is unknown.
@@ -135,6 +141,11 @@ impl Needed {
                 "errors unknown: DCImanager's server has no `errors.diagnostics` and `errors.status`"
             }
             Needed::Notes => "notes unknown: DCImanager's server has no `notes`",
+            Needed::Ip => "addresses unknown: DCImanager's server has no `ip`",
+            Needed::SwitchConnection => {
+                "switch ports unknown: DCImanager's server has no `switch_connection`, or a port without \
+                 `admin_status` or `is_ipmi_connection`"
+            }
         }
     }
 }
@@ -197,11 +208,29 @@ struct ServerWire {
     #[serde(default)]
     os_template: Option<TemplateRef>,
     #[serde(default)]
-    ip: Vec<Ip>,
+    ip: Option<Vec<Ip>>,
     #[serde(default)]
-    switch_connection: Vec<SwitchConnection>,
+    switch_connection: Option<Vec<PortWire>>,
     #[serde(default, deserialize_with = "present")]
     notes: Option<Option<String>>,
+}
+
+/// A switch port as DCImanager sends it: a port whose state or role the answer leaves out makes
+/// the server's ports unknown (a port read as down would never be shut on suspend, one read as
+/// a data port could be the IPMI port staff need).
+#[derive(Deserialize)]
+struct PortWire {
+    id: u64,
+    #[serde(default)]
+    switch: u64,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    admin_status: Option<PortStatus>,
+    #[serde(default)]
+    oper_status: PortStatus,
+    #[serde(default)]
+    is_ipmi_connection: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -246,6 +275,26 @@ impl From<ServerWire> for Server {
                 });
         known(errors.is_some(), Needed::Errors);
         known(wire.notes.is_some(), Needed::Notes);
+        known(wire.ip.is_some(), Needed::Ip);
+        let ports_known = wire.switch_connection.as_ref().is_some_and(|ports| {
+            ports
+                .iter()
+                .all(|port| port.admin_status.is_some() && port.is_ipmi_connection.is_some())
+        });
+        known(ports_known, Needed::SwitchConnection);
+        let switch_connection = wire
+            .switch_connection
+            .unwrap_or_default()
+            .into_iter()
+            .map(|port| SwitchConnection {
+                id: port.id,
+                switch: port.switch,
+                description: port.description,
+                admin_status: port.admin_status.unwrap_or_default(),
+                oper_status: port.oper_status,
+                is_ipmi_connection: port.is_ipmi_connection.unwrap_or_default(),
+            })
+            .collect();
         Server {
             id: wire.id,
             name: wire.name,
@@ -266,8 +315,8 @@ impl From<ServerWire> for Server {
             mac_addresses: wire.mac_addresses.unwrap_or_default(),
             errors: errors.unwrap_or_default(),
             os_template: wire.os_template,
-            ip: wire.ip,
-            switch_connection: wire.switch_connection,
+            ip: wire.ip.unwrap_or_default(),
+            switch_connection,
             notes: wire.notes.flatten().unwrap_or_default(),
             unknown,
         }

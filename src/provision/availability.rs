@@ -89,8 +89,13 @@ impl AvailabilityRule {
                     false => Ok(()),
                 }
             }
+            // In operation for the module too: an open gives the server addresses and turns
+            // its switch ports up, so both must be known before it is claimed.
             AvailabilityRule::InOperation => {
-                known(server, &[Needed::InOperation])?;
+                known(
+                    server,
+                    &[Needed::InOperation, Needed::Ip, Needed::SwitchConnection],
+                )?;
                 match server.in_operation {
                     true => Ok(()),
                     false => Err("not in operation".into()),
@@ -626,7 +631,13 @@ mod tests {
     /// reason naming the field.
     #[test]
     fn each_rule_refuses_a_server_whose_field_is_absent() {
-        let cases: [(&[&str], AvailabilityRule, &str); 10] = [
+        let cases: [(&[&str], AvailabilityRule, &str); 12] = [
+            (&["ip"], AvailabilityRule::InOperation, "`ip`"),
+            (
+                &["switch_connection"],
+                AvailabilityRule::InOperation,
+                "`switch_connection`",
+            ),
             (
                 &["owner", "owner_email"],
                 AvailabilityRule::NoOwner,
@@ -690,6 +701,13 @@ mod tests {
             assert!(reason.contains(field), "{absent:?}: {reason}");
             assert!(reason.contains("unknown"), "{absent:?}: {reason}");
         }
+        // A port without its state or its role makes the ports unknown.
+        let mut json = answer();
+        json["switch_connection"] = serde_json::json!([{"id": 1, "is_ipmi_connection": false}]);
+        assert!(reason_for(&read(json), AvailabilityRule::InOperation).is_some());
+        let mut json = answer();
+        json["switch_connection"] = serde_json::json!([{"id": 1, "admin_status": "up"}]);
+        assert!(reason_for(&read(json), AvailabilityRule::InOperation).is_some());
         // `diagnostics` present without its status is unknown too.
         let mut json = answer();
         json["diagnostics"] = serde_json::json!({});

@@ -275,6 +275,9 @@ pub fn ownership(server: &Server, holder: &Holder) -> Result<(), NotOwned> {
 /// safe): the guard refuses.
 pub(crate) fn owned_by_holder(server: &Server, holder: &Holder) -> Result<bool, NotOwned> {
     unknown(server, Needed::Owner)?;
+    // Every command that gets past this guard sets or reads addresses and switch ports.
+    unknown(server, Needed::Ip)?;
+    unknown(server, Needed::SwitchConnection)?;
     match owner_email(server) {
         None => Ok(false),
         Some(email) if same_email(email, &holder.email) => Ok(true),
