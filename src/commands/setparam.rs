@@ -82,6 +82,13 @@ fn change(
         let rack = server.rack.as_ref().and_then(|r| r.id);
         facts.choose(client, &server.name, rack, wanted)?;
     }
+    let changed_addresses = steps.iter().any(|s| {
+        matches!(
+            s,
+            SetparamStep::AddIps { .. } | SetparamStep::RemoveIp { .. }
+        )
+    });
+    let mut read_back = None;
     for step in &steps {
         log::info!("setparam of item {item}: {step}");
         match step {
@@ -100,10 +107,8 @@ fn change(
                 pools.add_addresses(client, server, *family, *count, wanted)?;
             }
             SetparamStep::SaveMainIp => {
-                let now = client
-                    .server(server.id)
-                    .with_context(|| format!("reading server {} back", server.name))?;
-                match main_ip(&now, saved_ip) {
+                let now = current(client, server, changed_addresses, &mut read_back)?;
+                match main_ip(now, saved_ip) {
                     Some(ip) => held.billing.save_param(item, "ip", &ip.name, false)?,
                     None => log::warn!(
                         "server {} of item {item} has no IPv4 address to save as param ip",
@@ -118,41 +123,52 @@ fn change(
                     .hand_to_staff(COMMAND.name(), item, running_operation, text)?;
             }
             SetparamStep::ReportDone => {
-                follow_ip_list(client, &mut held.billing, server, item)?;
+                let now = current(client, server, changed_addresses, &mut read_back)?;
+                follow_ip_list(&mut held.billing, now, item)?;
                 held.billing.report("service.postsetparam", item)?
             }
         }
     }
-    let changed_addresses = steps.iter().any(|s| {
-        matches!(
-            s,
-            SetparamStep::AddIps { .. } | SetparamStep::RemoveIp { .. }
-        )
-    });
     if changed_addresses && !steps.contains(&SetparamStep::ReportDone) {
-        follow_ip_list(client, &mut held.billing, server, item)?;
+        let now = current(client, server, changed_addresses, &mut read_back)?;
+        follow_ip_list(&mut held.billing, now, item)?;
     }
     Ok(None)
 }
 
-/// BILLmanager's IP list of the service made equal to the server's addresses as they are now,
-/// before the change is reported (README, "BILLmanager's IP list").
-fn follow_ip_list(
+/// The server as this run left it: read back once after its addresses changed, else as it was
+/// read at the start (no second request for what is known).
+fn current<'s>(
     client: &Client,
-    billing: &mut Billing,
-    server: &Server,
-    item: u64,
-) -> Result<()> {
-    let now = client
-        .server(server.id)
-        .with_context(|| format!("reading server {} back", server.name))?;
+    server: &'s Server,
+    changed: bool,
+    read_back: &'s mut Option<Server>,
+) -> Result<&'s Server> {
+    if !changed {
+        return Ok(server);
+    }
+    if read_back.is_none() {
+        *read_back = Some(
+            client
+                .server(server.id)
+                .with_context(|| format!("reading server {} back", server.name))?,
+        );
+    }
+    read_back
+        .as_ref()
+        .context("the server was just read back (a bug if not)")
+}
+
+/// BILLmanager's IP list of the service made equal to the server's addresses `now`, before the
+/// change is reported (README, "BILLmanager's IP list").
+fn follow_ip_list(billing: &mut Billing, now: &Server, item: u64) -> Result<()> {
     let listed = billing.db.service_ips(item)?;
     ip_list::apply(
         &billing.mgrctl,
         item,
         &listed,
         &now.ip,
-        ip_list::server_domain(&now),
+        ip_list::server_domain(now),
     )
 }
 

@@ -22,6 +22,7 @@ use crate::dci::filter::Filter;
 use crate::effects::service::{Billing, load_module, module_client};
 use crate::protocol::args::Format;
 use crate::protocol::error::{ErrorKind, fail};
+use crate::protocol::features::ITEMTYPE;
 use crate::protocol::xml::Element;
 use crate::provision::calendar::Day;
 use crate::provision::item_status::ItemStatus;
@@ -178,6 +179,16 @@ fn metered_services(
     for item in billing.db.items_of_module(module)? {
         let live = i64::from(item.status);
         if !ItemStatus::from_code(live).is_some_and(ItemStatus::is_live) {
+            continue;
+        }
+        // Only the module's own product type is measured: an item of another type on this
+        // module is not a dedicated server of pmdci6's, whatever its params say.
+        if item.itemtype != ITEMTYPE {
+            log::info!(
+                "item {}: product type '{}', not {ITEMTYPE}: left alone",
+                item.id,
+                item.itemtype
+            );
             continue;
         }
         let addons: Vec<StatAddon> = billing

@@ -112,7 +112,7 @@ fn an_extra_ip_ordered_is_added_from_the_pool_chain_and_reported() {
     assert_eq!(postsetparams(&world), 1);
     assert!(world.db.running_operation(ro).expect("row").is_none());
 
-    // Safe to repeat: nothing left to change, only the report.
+    // Safe to repeat: nothing left to change, only the report, and the server read once.
     world.sim.clear_requests();
     setparam(&world, item, ro, &[]).assert_ok();
     assert!(
@@ -120,6 +120,13 @@ fn an_extra_ip_ordered_is_added_from_the_pool_chain_and_reported() {
         "{:?}",
         world.dci_change_lines()
     );
+    let reads = world
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/dci/v3/server")
+        .count();
+    assert_eq!(reads, 1, "{:?}", world.sim.requests());
     assert_eq!(postsetparams(&world), 2);
 }
 

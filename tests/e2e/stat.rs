@@ -144,11 +144,27 @@ fn deleted_services_and_services_without_a_traffic_add_on_are_left_alone() {
     );
     let plain = world.opened(1, ACTIVE);
     let deleted = world.opened_with(2, DELETED, &[traffic_addon()]);
+    // A VPS item of the same module with a traffic add-on and server 1 in its params.
+    let vps = world.opened_with(1, ACTIVE, &[traffic_addon()]);
+    let mut conn = world.db.conn();
+    conn.exec_drop("INSERT IGNORE INTO itemtype (intname) VALUES ('vds')", ())
+        .expect("vds");
+    conn.exec_drop(
+        "UPDATE pricelist SET itemtype = (SELECT id FROM itemtype WHERE intname = 'vds')
+         WHERE id = (SELECT pricelist FROM item WHERE id = ?)",
+        (vps,),
+    )
+    .expect("a VPS tariff");
+    drop(conn);
     world.sim.add_traffic(1, 11, &day(0), GIB, GIB);
     world.sim.add_traffic(2, 21, &day(0), GIB, GIB);
     stat(&world, &[]).assert_ok();
     assert!(stats(&world, plain).is_empty());
     assert!(stats(&world, deleted).is_empty());
+    assert!(
+        stats(&world, vps).is_empty(),
+        "another product type is never measured"
+    );
     // Nothing to measure: DCImanager is not even asked for traffic, BILLmanager still told.
     assert!(
         !world
