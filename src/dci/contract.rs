@@ -497,15 +497,10 @@ impl Contract {
             .filter(|kind| NESTED.iter().any(|(_, _, item)| item == kind))
             .chain(ANSWERS.iter().map(|(kind, _)| *kind));
         for kind in order {
-            // A page's items are the module's `list`.
-            let shaped = |field: &str| match (kind, field) {
-                ("list", "items") => "/list".to_owned(),
-                _ => format!("/{}", field.replace('.', "/")),
-            };
             let fields_as_is = self.answers.get(kind).is_some_and(|fields| {
                 fields
                     .iter()
-                    .all(|(field, pointer)| *pointer == shaped(field))
+                    .all(|(field, pointer)| *pointer == canonical_pointer(kind, field))
             });
             let words_as_is = WORDED
                 .iter()
@@ -529,10 +524,7 @@ impl Contract {
     }
 
     fn plan(&self, kind: &'static str) -> Vec<FieldPlan> {
-        let canonical = |field: &str| match (kind, field) {
-            ("list", "items") => "/list".to_owned(),
-            _ => format!("/{}", field.replace('.', "/")),
-        };
+        let canonical = |field: &str| canonical_pointer(kind, field);
         let fields: Vec<(&'static str, String)> = self
             .answer_fields(kind)
             .map(|(field, pointer)| (field, pointer.to_owned()))
@@ -637,6 +629,15 @@ impl Contract {
                 .iter()
                 .map(|(word, values)| (*word, values.as_slice()))
         })
+    }
+}
+
+/// Where the module's shape has a field of `kind`: dotted names are nested objects, and a list
+/// page's items are its `list`.
+fn canonical_pointer(kind: &str, field: &str) -> String {
+    match (kind, field) {
+        ("list", "items") => "/list".to_owned(),
+        _ => format!("/{}", field.replace('.', "/")),
     }
 }
 
