@@ -222,3 +222,21 @@ fn probe_names_each_differing_entry_with_the_other_dialect_s_file() {
     assert!(found.contains("words.operation_status"), "{found}");
     only_reads(&world);
 }
+
+#[test]
+fn probe_with_a_swagger_document_it_cannot_use_fails_before_any_request() {
+    let world = probe_world(Dialect::Default);
+    let missing = world.root.path().join("no-such-swagger.json");
+    let run = probe(&world, &["--swagger", &missing.to_string_lossy()]);
+    assert_eq!(run.error_type(), "usage", "{run:#?}");
+    let garbage = world.root.path().join("swagger.html");
+    std::fs::write(&garbage, "<html>login</html>").expect("file");
+    let run = probe(&world, &["--swagger", &garbage.to_string_lossy()]);
+    assert_eq!(run.error_type(), "usage", "{run:#?}");
+    assert!(run.error_value().contains("not JSON"), "{run:#?}");
+    assert!(
+        world.sim.requests().is_empty(),
+        "{:?}",
+        world.sim.requests()
+    );
+}
