@@ -418,11 +418,11 @@ pub struct TemplateRef {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(try_from = "IpWire")]
 pub struct Ip {
     pub id: u64,
     /// The address itself.
     pub name: String,
-    #[serde(default)]
     pub family: IpFamily,
     #[serde(default)]
     pub gateway: Option<String>,
@@ -430,6 +430,49 @@ pub struct Ip {
     pub network: Option<String>,
     #[serde(default)]
     pub pool: Option<u64>,
+}
+
+/// An address as DCImanager sends it. A family the answer leaves out is told by the address
+/// itself, never assumed: an address that is neither given a family nor readable fails the
+/// answer (the main IPv4 address and BILLmanager's IP list depend on it).
+#[derive(Deserialize)]
+struct IpWire {
+    id: u64,
+    name: String,
+    #[serde(default)]
+    family: Option<IpFamily>,
+    #[serde(default)]
+    gateway: Option<String>,
+    #[serde(default)]
+    network: Option<String>,
+    #[serde(default)]
+    pool: Option<u64>,
+}
+
+impl TryFrom<IpWire> for Ip {
+    type Error = String;
+
+    fn try_from(wire: IpWire) -> Result<Ip, String> {
+        let family = match (wire.family, wire.name.trim().parse::<std::net::IpAddr>()) {
+            (Some(family), _) => family,
+            (None, Ok(std::net::IpAddr::V4(_))) => IpFamily::Ipv4,
+            (None, Ok(std::net::IpAddr::V6(_))) => IpFamily::Ipv6,
+            (None, Err(_)) => {
+                return Err(format!(
+                    "address {} ({:?}) has no family and is not an IP address",
+                    wire.id, wire.name
+                ));
+            }
+        };
+        Ok(Ip {
+            id: wire.id,
+            name: wire.name,
+            family,
+            gateway: wire.gateway,
+            network: wire.network,
+            pool: wire.pool,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]

@@ -282,3 +282,29 @@ fn a_null_parent_is_a_null_object_and_an_absent_field_stays_absent() {
     assert!(shaped.get("maintenance_mode").is_none());
     assert!(shaped.get("notes").is_none());
 }
+
+#[test]
+fn an_address_without_family_is_told_by_the_address_never_assumed() {
+    let contract = Contract::built_in();
+    let server: Server = contract
+        .read(
+            "server",
+            br#"{"id": 1, "ip": [{"id": 7, "name": "2001:db8::5"}, {"id": 8, "name": "192.0.2.5"}]}"#,
+        )
+        .expect("read");
+    let families: Vec<_> = server.ip.iter().map(|ip| ip.family).collect();
+    assert_eq!(
+        families,
+        [
+            crate::dci::api::IpFamily::Ipv6,
+            crate::dci::api::IpFamily::Ipv4
+        ]
+    );
+    let err = contract
+        .read::<Server>(
+            "server",
+            br#"{"id": 1, "ip": [{"id": 7, "name": "srv-1.example"}]}"#,
+        )
+        .expect_err("refused");
+    assert!(err.contains("no family"), "{err}");
+}
